@@ -246,6 +246,8 @@ export interface Expectation {
   readonly allowed: boolean;
   readonly overrides: readonly CniOverride[];
   readonly path: string;
+  /** 1-based line of the expectation in its scenario file (absent when built in code). */
+  readonly line?: number;
 }
 
 export interface ScenarioVariant {
@@ -374,7 +376,7 @@ export interface Verdict {
 
 /** Evaluation problems that are the caller's (unknown pod, port name the destination lacks). Data, not exceptions. */
 export interface FlowError {
-  readonly code: 'unknown-endpoint' | 'unknown-port-name' | 'no-address-in-family' | 'invalid-port';
+  readonly code: 'unknown-endpoint' | 'unknown-port-name' | 'no-address-in-family' | 'invalid-port' | 'unknown-profile';
   readonly message: string;
   readonly fix: string;
 }
