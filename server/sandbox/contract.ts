@@ -180,4 +180,8 @@ export const SandboxErrorCodes = {
   limitExceeded: 'SANDBOX_LIMIT_EXCEEDED',
   invalidName: 'SANDBOX_INVALID_NAME',
   aborted: 'SANDBOX_ABORTED',
+  /** Teardown could not remove everything (a namespace or process survived); the message lists what is left. */
+  teardownFailed: 'SANDBOX_TEARDOWN_FAILED',
+  /** Another operation holds the sandbox (a live Pulumi stack lock); retry when it ends. */
+  busy: 'SANDBOX_BUSY',
 } as const;
