@@ -15,4 +15,6 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'sandbox', group: 'sandbox', summary: "Show a sandbox's enforced ruleset (rules) or move its expiry (extend)", load: () => import('./sandbox.ts') },
   { name: 'down', group: 'sandbox', summary: 'Destroy a sandbox now, leaving nothing behind', load: () => import('./down.ts') },
   { name: 'probe', group: 'test', summary: 'Probe the full matrix in a throw-away sandbox and compare with the prediction', load: () => import('./probe.ts') },
+  { name: 'test', group: 'test', summary: 'Test expectations with real packets per CNI; JUnit/JSON/TAP reports and exit codes for CI', load: () => import('./test.ts') },
+  { name: 'drift', group: 'test', summary: 'Run the same manifests under several CNIs and show the flows whose outcome differs', load: () => import('./drift.ts') },
 ];

@@ -1,0 +1,171 @@
+// The steps creation and `apply` share: compile and load the router's ruleset, write DNS records, start and stop
+// the processes of a pod or of the outside world. Each step reports failures as SandboxError with what to do.
+import { writeFile, rename } from 'node:fs/promises';
+import type { CniProfile } from '../../policy/cni-profiles.ts';
+import type { Cluster } from '../../policy/model.ts';
+import { SandboxError, SandboxErrorCodes } from '../contract.ts';
+import { buildDnsRecords, formatDnsRecords } from './dns/dns-records.ts';
+import { compileRuleset } from './nft/compile-ruleset.ts';
+import type { CompiledRuleset } from './nft/compile-ruleset.ts';
+import { gatewayIpv4, nftTableName, routerOutsideInterface } from './names.ts';
+import type { RuntimePaths } from './names.ts';
+import { startAgent, startDnsServer } from './pod-processes.ts';
+import { readCmdline, signalProcesses, waitForExit } from './processes.ts';
+import { CommandError, runCommand } from './run-command.ts';
+import type { PodLayout, SandboxLayout } from './sandbox-layout.ts';
+import { getSearchDomains } from './sandbox-layout.ts';
+
+const nftTimeoutMs = 30_000;
+
+export function compileForLayout(cluster: Cluster, profile: CniProfile, layout: SandboxLayout): CompiledRuleset {
+  return compileRuleset({
+    cluster,
+    profile,
+    interfaces: { pods: new Map(layout.pods.map((pod) => [pod.key, pod.routerInterface])), external: routerOutsideInterface },
+    tableName: nftTableName,
+    gatewayIp: gatewayIpv4,
+  });
+}
+
+/** Loads a ruleset as one atomic nft transaction in the router; returns how long nft took (ms). */
+export async function loadRuleset(routerNetns: string, text: string, options: { readonly signal?: AbortSignal } = {}): Promise<number> {
+  const started = performance.now();
+  try {
+    await runCommand('ip', ['netns', 'exec', routerNetns, 'nft', '-f', '-'], {
+      input: text,
+      timeoutMs: nftTimeoutMs,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  } catch (error) {
+    const detail = error instanceof CommandError ? error.stderr.trim().split('\n').slice(0, 6).join(' | ') || error.message : String(error);
+    throw new SandboxError(SandboxErrorCodes.applyFailed, `nft rejected the compiled ruleset (nothing changed; the previous rules stay in force): ${detail}`, { cause: error });
+  }
+  return performance.now() - started;
+}
+
+export async function listRuleset(routerNetns: string): Promise<string> {
+  const { stdout } = await runCommand('ip', ['netns', 'exec', routerNetns, 'nft', 'list', 'table', 'inet', nftTableName], { timeoutMs: nftTimeoutMs });
+  return stdout;
+}
+
+export async function writeDnsRecordsFile(file: string, cluster: Cluster): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, formatDnsRecords(buildDnsRecords(cluster)), { mode: 0o600 });
+  await rename(temp, file);
+}
+
+export interface ProcessContext {
+  readonly paths: RuntimePaths;
+  readonly agentBinary: string;
+  readonly readyTimeoutMs: number;
+  readonly dnsServiceIp: string;
+}
+
+export interface PodProcesses {
+  readonly pid: number;
+  readonly dnsPid?: number;
+}
+
+/** Starts the cluster DNS server of a `dns` pod, answering on the pod's first address. */
+export async function startPodDns(context: ProcessContext, pod: PodLayout): Promise<number> {
+  const listenIp = pod.ips[0];
+  if (listenIp === undefined) throw new SandboxError(SandboxErrorCodes.provisionFailed, `the DNS pod ${pod.key} has no IP address`);
+  const started = await startDnsServer({
+    netns: pod.netns,
+    recordsFile: context.paths.dnsRecordsFile,
+    listenIp,
+    identity: pod.key,
+    logDir: context.paths.logDir,
+    logName: `p${pod.index}-dns.log`,
+    readyTimeoutMs: context.readyTimeoutMs,
+  });
+  return started.pid;
+}
+
+/** Starts a pod's agent: it serves the pod's ports and runs probes from the pod. */
+export async function startPodAgent(context: ProcessContext, pod: PodLayout): Promise<number> {
+  const agent = await startAgent({
+    netns: pod.netns,
+    agentBinary: context.agentBinary,
+    controlPath: context.paths.controlSocket(pod.index),
+    identity: pod.key,
+    listeners: pod.listeners,
+    nameserver: context.dnsServiceIp,
+    search: getSearchDomains(pod.namespace),
+    logDir: context.paths.logDir,
+    logName: `p${pod.index}.log`,
+    readyTimeoutMs: context.readyTimeoutMs,
+  });
+  return agent.pid;
+}
+
+/** Starts a pod's agent, and for a `dns` pod its DNS server too (first: agents may resolve at once). */
+export async function startPodProcesses(context: ProcessContext, pod: PodLayout): Promise<PodProcesses> {
+  const dnsPid = pod.role === 'dns' ? await startPodDns(context, pod) : undefined;
+  try {
+    const pid = await startPodAgent(context, pod);
+    return { pid, ...(dnsPid === undefined ? {} : { dnsPid }) };
+  } catch (error) {
+    if (dnsPid !== undefined) await stopOwnedProcesses([dnsPid], context.paths.dir);
+    throw error;
+  }
+}
+
+export async function startOutsideAgent(context: ProcessContext, layout: SandboxLayout, outsideNetns: string): Promise<number> {
+  const agent = await startAgent({
+    netns: outsideNetns,
+    agentBinary: context.agentBinary,
+    controlPath: context.paths.outsideControlSocket,
+    identity: 'external/world',
+    listeners: layout.outsideListeners,
+    logDir: context.paths.logDir,
+    logName: 'x.log',
+    readyTimeoutMs: context.readyTimeoutMs,
+  });
+  return agent.pid;
+}
+
+/**
+ * Kills processes by pid, but only those whose argv names this sandbox's runtime dir: a recorded pid may have
+ * been reused by an unrelated process since.
+ */
+export async function stopOwnedProcesses(pids: readonly number[], runDir: string): Promise<void> {
+  const owned: number[] = [];
+  for (const pid of pids) {
+    const argv = await readCmdline(pid);
+    if (argv?.some((part) => part.startsWith(`${runDir}/`)) === true) owned.push(pid);
+  }
+  signalProcesses(owned, 'SIGKILL');
+  await waitForExit(owned, 5_000);
+}
+
+/** Tells DNS servers to reload the records file (they keep serving the old records if it is unreadable). */
+export async function reloadDnsServers(pids: readonly number[], runDir: string): Promise<void> {
+  for (const pid of pids) {
+    const argv = await readCmdline(pid);
+    if (argv?.some((part) => part.startsWith(`${runDir}/`)) === true) signalProcesses([pid], 'SIGHUP');
+  }
+}
+
+/** Runs `work` over items with at most `limit` in flight; the first failure rejects after in-flight work settles. */
+export async function runLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const index = next;
+      next += 1;
+      const item = items[index];
+      if (item === undefined) continue;
+      try {
+        results[index] = await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure.error;
+  return results;
+}
