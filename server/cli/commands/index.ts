@@ -17,4 +17,5 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'probe', group: 'test', summary: 'Probe the full matrix in a throw-away sandbox and compare with the prediction', load: () => import('./probe.ts') },
   { name: 'test', group: 'test', summary: 'Test expectations with real packets per CNI; JUnit/JSON/TAP reports and exit codes for CI', load: () => import('./test.ts') },
   { name: 'drift', group: 'test', summary: 'Run the same manifests under several CNIs and show the flows whose outcome differs', load: () => import('./drift.ts') },
+  { name: 'serve', group: 'server', summary: 'Serve the web UI, REST API and websockets; sandboxes on request, torn down at their TTL', load: () => import('./serve.ts') },
 ];
