@@ -30,7 +30,7 @@ export function addIssue(ctx: ParseContext, input: IssueInput): void {
     path: input.path,
     message: input.message,
     fix: input.fix,
-    ...(ctx.object === undefined ? {} : { object: ctx.object }),
+    ...(ctx.object === undefined ? {} : { object: escapeInvisible(ctx.object) }),
   });
 }
 
@@ -43,7 +43,7 @@ const identifierKey = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `spec` + `podSelector` → `spec.podSelector`; label keys with dots or slashes become `labels[app.kubernetes.io/name]`. */
 export function joinPath(base: string, key: string): string {
   if (identifierKey.test(key)) return base === '' ? key : `${base}.${key}`;
-  return `${base}[${key}]`;
+  return `${base}[${escapeInvisible(key)}]`;
 }
 
 export function indexPath(base: string, index: number): string {
@@ -156,9 +156,19 @@ export function truncate(text: string, maxChars: number): string {
   return text.length <= maxChars ? text : `${text.slice(0, maxChars)}…`;
 }
 
+/**
+ * Characters JSON.stringify leaves raw that can hide or reorder text on a terminal: C1 controls, bidi overrides and
+ * isolates (a "Trojan Source" label), zero-width and other format characters, line and paragraph separators.
+ */
+const invisibleCharacters = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+function escapeInvisible(text: string): string {
+  return text.replace(invisibleCharacters, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+}
+
 /** Quotes user text for messages so control characters and hostile names stay visible and harmless. */
 export function quote(text: string, maxChars = 80): string {
-  return JSON.stringify(truncate(text, maxChars));
+  return escapeInvisible(JSON.stringify(truncate(text, maxChars)));
 }
 
 /** A position in the issue list, to ask later whether reading one object added errors. */

@@ -134,16 +134,20 @@ export function readObjectMeta(
     });
     return undefined;
   }
-  if (!checkName(ctx, { value: name, rule: input.nameRule, path: namePath, line: lineOf(metadata, 'name'), what: `${input.kind} name` })) return undefined;
+  // An invalid name or namespace makes the object unusable, but its labels and annotations are still checked:
+  // parse returns every issue, not only the first.
+  const isNameValid = checkName(ctx, { value: name, rule: input.nameRule, path: namePath, line: lineOf(metadata, 'name'), what: `${input.kind} name` });
   let isValid = true;
   let namespace = '';
+  let isNamespaceValid = true;
   if (input.isNamespaced) {
     namespace = readString(metadata, 'namespace') ?? input.defaultNamespace ?? 'default';
     if (namespace === '') namespace = input.defaultNamespace ?? 'default';
-    if (!checkName(ctx, { value: namespace, rule: 'dnsLabel', path: joinPath(metaPath, 'namespace'), line: lineOf(metadata, 'namespace'), what: 'namespace' })) return undefined;
+    isNamespaceValid = checkName(ctx, { value: namespace, rule: 'dnsLabel', path: joinPath(metaPath, 'namespace'), line: lineOf(metadata, 'namespace'), what: 'namespace' });
   }
   if (!checkLabels(ctx, { owner: metadata, key: 'labels', path: metaPath })) isValid = false;
   if (!checkAnnotations(ctx, { owner: metadata, path: metaPath })) isValid = false;
+  if (!isNameValid || !isNamespaceValid) return undefined;
   return {
     meta: { name, namespace, labels: readStringMap(metadata, 'labels'), annotations: readStringMap(metadata, 'annotations') },
     isValid,

@@ -33,10 +33,16 @@ export const networkPolicyShape: Shape = objectShape({
 
 const directions: readonly Direction[] = ['Ingress', 'Egress'];
 
-/** A protocol value (`TCP` when absent); reports NotSupported values with a did-you-mean. */
-export function readProtocol(ctx: ParseContext, input: { owner: YamlMap; path: string }): Protocol | undefined {
+/**
+ * A protocol value (`TCP` when absent); reports NotSupported values with a did-you-mean. `isEmptyDefaulted`: an empty
+ * string means TCP too, as for container and Service ports, whose protocol is a plain string defaulted when "":
+ * SetDefaults_ContainerPort / SetDefaults_Service do `if Protocol == "" { Protocol = ProtocolTCP }`. A
+ * NetworkPolicyPort's protocol is a pointer, defaulted only when nil, so `protocol: ""` there is NotSupported.
+ */
+export function readProtocol(ctx: ParseContext, input: { owner: YamlMap; path: string; isEmptyDefaulted?: boolean }): Protocol | undefined {
   const text = readString(input.owner, 'protocol');
   if (text === undefined) return getField(input.owner, 'protocol') === undefined ? 'TCP' : undefined;
+  if (text === '' && input.isEmptyDefaulted === true) return 'TCP';
   const protocol = protocolList.find((p) => p === text);
   if (protocol) return protocol;
   const suggestion = suggestClosest(text, protocolList);

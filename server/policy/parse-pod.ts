@@ -71,8 +71,12 @@ export function readPodSpec(ctx: ParseContext, input: { owner: YamlMap; specPath
       if (item.kind !== 'map') return;
       const path = indexPath(joinPath(input.specPath, key), index);
       const container = readContainer(ctx, { node: item, path, containerNames, portNames });
-      // initContainers finish before the pod serves traffic; their ports are not part of the network model.
-      if (container && key === 'containers') containers.push(container);
+      // initContainers finish before the pod serves traffic; their ports are not part of the network model. Sidecars
+      // are the exception: "If an init container is created with its restartPolicy set to Always, it will start and
+      // remain running during the entire life of the Pod" (sidecar containers, on by default since 1.29), so their
+      // ports are served and their port names resolve.
+      const isSidecar = key === 'initContainers' && readString(item, 'restartPolicy') === 'Always';
+      if (container && (key === 'containers' || isSidecar)) containers.push(container);
     });
   };
   readContainerList('containers');
@@ -119,7 +123,7 @@ function readContainer(
         addIssue(ctx, { code: 'invalid-port', line: lineOf(item, 'containerPort'), path: joinPath(portPath, 'containerPort'), message: `containerPort ${containerPort}: ${problem}`, fix: 'use a port between 1 and 65535' });
       }
     }
-    const protocol = readProtocol(ctx, { owner: item, path: portPath });
+    const protocol = readProtocol(ctx, { owner: item, path: portPath, isEmptyDefaulted: true });
     if (!protocol) isPortValid = false;
     const portName = readString(item, 'name');
     if (portName !== undefined) {

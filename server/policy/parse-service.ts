@@ -183,7 +183,7 @@ function readServicePorts(ctx: ParseContext, input: { spec: YamlMap; specPath: s
         addIssue(ctx, { code: 'invalid-port', line: lineOf(item, 'port'), path: joinPath(path, 'port'), message: `port ${port}: ${problem}`, fix: 'use a port between 1 and 65535' });
       }
     }
-    const protocol = readProtocol(ctx, { owner: item, path });
+    const protocol = readProtocol(ctx, { owner: item, path, isEmptyDefaulted: true });
     if (!protocol) isValid = false;
     if (port !== undefined && protocol) {
       const key = `${port}/${protocol}`;
@@ -195,7 +195,10 @@ function readServicePorts(ctx: ParseContext, input: { spec: YamlMap; specPath: s
     }
     // "targetPort ... If this is a string, it will be looked up as a named port in the target Pod's container ports.
     // If this is not specified, the value of the 'port' field is used (an identity map)."
-    const targetPort = readIntOrString(item, 'targetPort') ?? port;
+    // SetDefaults_Service: `if sp.TargetPort == intstr.FromInt32(0) || sp.TargetPort == intstr.FromString("")
+    // { sp.TargetPort = intstr.FromInt32(sp.Port) }`, so an explicit 0 or "" is the identity map as well.
+    const writtenTargetPort = readIntOrString(item, 'targetPort');
+    const targetPort = writtenTargetPort === undefined || writtenTargetPort === 0 || writtenTargetPort === '' ? port : writtenTargetPort;
     if (typeof targetPort === 'number') {
       for (const problem of validatePortNumber(targetPort)) {
         isValid = false;

@@ -1,8 +1,8 @@
 // Turns one manifest text (YAML or JSON, multi-document) into line-annotated value trees, within hard limits.
 // kubectl reads manifests with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1), so bare `yes`, `on`, `y` are booleans here too.
 
-import { Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, Parser } from 'yaml';
-import type { Document, Node as YamlAstNode, Tags } from 'yaml';
+import { Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, Parser, visit } from 'yaml';
+import type { Alias, Document, Node as YamlAstNode, Tags } from 'yaml';
 import type { Issue } from './model.ts';
 
 export interface YamlScalar {
@@ -96,6 +96,10 @@ function measureFlowDepth(text: string): number {
 interface ConvertState {
   expandedNodes: number;
   aliases: number;
+  /** Each alias's target, found in one walk of the document on the first alias (see resolveAlias). */
+  aliasTargets?: Map<Alias, YamlAstNode | undefined>;
+  /** Source offset → line of every key that repeats an earlier key of its map (once, however often aliases expand it). */
+  readonly duplicateKeys: Map<number, number>;
   problem?: { code: string; message: string; fix: string; line: number };
 }
 
@@ -132,7 +136,9 @@ export function readYamlDocuments(file: string, text: string): ReadYamlResult {
   const documents: YamlDocument[] = [];
   try {
     const parser = new Parser(lineCounter.addNewLine);
-    const composer = new Composer({ version: '1.1', customTags: filterTags, uniqueKeys: true, strict: true });
+    // Duplicate keys are found in convertNode: the yaml package's uniqueKeys check compares each key with every
+    // earlier one, which made a 1.5 MB map of 150,000 keys take minutes.
+    const composer = new Composer({ version: '1.1', customTags: filterTags, uniqueKeys: false, strict: true });
     let docIndex = 0;
     for (const doc of composer.compose(parser.parse(text), true, text.length)) {
       if (docIndex >= yamlLimits.maxDocuments) {
@@ -165,14 +171,35 @@ function convertDocument(input: {
   issues: Issue[];
 }): YamlDocument | undefined {
   const { doc, docIndex, file, lineAt, issues } = input;
+  // The yaml package catches a stack overflow while composing deeply nested block collections and reports it as
+  // RESOURCE_EXHAUSTION (or as a failed regular expression); its text is an engine internal, not a syntax error.
+  const exhaustion = doc.errors.find((error) => error.code === 'RESOURCE_EXHAUSTION' || /call stack|stack overflow/i.test(error.message));
+  if (exhaustion !== undefined) {
+    issues.push({
+      code: 'yaml-too-deep',
+      severity: 'error',
+      file,
+      line: lineAt(exhaustion.pos[0]),
+      path: '',
+      message: `document ${docIndex + 1} nests collections too deeply to be read`,
+      fix: `keep nesting under ${yamlLimits.maxDepth} levels`,
+    });
+    return undefined;
+  }
+  const reported = new Set<string>();
   for (const error of doc.errors) {
+    const line = lineAt(error.pos[0]);
+    const message = `YAML syntax error in document ${docIndex + 1}: ${firstLine(error.message)}`;
+    // The parser can report one fault twice at the same place (an unclosed flow map in a block collection).
+    if (reported.has(`${line}\u0000${message}`)) continue;
+    reported.add(`${line}\u0000${message}`);
     issues.push({
       code: 'yaml-syntax',
       severity: 'error',
       file,
-      line: lineAt(error.pos[0]),
+      line,
       path: '',
-      message: `YAML syntax error in document ${docIndex + 1}: ${firstLine(error.message)}`,
+      message,
       fix: yamlFixFor(error.code),
     });
   }
@@ -190,9 +217,21 @@ function convertDocument(input: {
   }
   const contents = doc.contents;
   if (contents === null) return undefined;
-  const state: ConvertState = { expandedNodes: 0, aliases: 0 };
+  const state: ConvertState = { expandedNodes: 0, aliases: 0, duplicateKeys: new Map() };
   try {
     const root = convertNode({ node: contents, doc, lineAt, state, depth: 0 });
+    for (const line of state.duplicateKeys.values()) {
+      issues.push({
+        code: 'yaml-syntax',
+        severity: 'error',
+        file,
+        line,
+        path: '',
+        message: `YAML syntax error in document ${docIndex + 1}: Map keys must be unique`,
+        fix: yamlFixFor('DUPLICATE_KEY'),
+      });
+    }
+    if (state.duplicateKeys.size > 0) return undefined;
     // An empty document (`---` followed by nothing, or only comments) is skipped, as kubectl does.
     if (root.kind === 'scalar' && root.value === null) return undefined;
     return { docIndex, line: root.line, root };
@@ -222,6 +261,26 @@ function yamlFixFor(code: string): string {
     default:
       return 'fix the YAML syntax at this line (a YAML linter shows the exact column)';
   }
+}
+
+/**
+ * The node an alias refers to: the last node anchored with its name before it, in document order, as the yaml
+ * package's Alias.resolve(doc) finds it. That method walks the whole document on every call, so a file with many
+ * aliases took quadratic time (a 1.5 MB file with 999 aliases ran for minutes); one walk serves every alias here.
+ */
+function resolveAlias(state: ConvertState, doc: Document.Parsed, alias: Alias): YamlAstNode | undefined {
+  if (state.aliasTargets === undefined) {
+    const targets = new Map<Alias, YamlAstNode | undefined>();
+    const latest = new Map<string, YamlAstNode>();
+    visit(doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) targets.set(node, latest.get(node.source));
+        else if (typeof node.anchor === 'string') latest.set(node.anchor, node);
+      },
+    });
+    state.aliasTargets = targets;
+  }
+  return state.aliasTargets.get(alias);
 }
 
 function failConversion(state: ConvertState, problem: NonNullable<ConvertState['problem']>): never {
@@ -256,7 +315,7 @@ function convertNode(input: {
     if (state.aliases > yamlLimits.maxAliases) {
       failConversion(state, { code: 'yaml-alias-limit', line, message: `more than ${yamlLimits.maxAliases} alias uses (*name)`, fix: 'write the content out instead of repeating anchors' });
     }
-    const target = node.resolve(doc);
+    const target = resolveAlias(state, doc, node);
     if (!target) {
       failConversion(state, { code: 'yaml-syntax', line, message: `alias *${node.source} has no anchor`, fix: `define &${node.source} before using it` });
     }
@@ -264,6 +323,10 @@ function convertNode(input: {
   }
   if (isScalar(node)) {
     const raw = node.value;
+    if (typeof raw === 'string' && node.type === 'PLAIN') {
+      const integer = resolvePrefixedInteger(raw);
+      if (integer !== undefined) return { kind: 'scalar', line, value: integer, isInteger: true };
+    }
     if (raw === null || typeof raw === 'string' || typeof raw === 'boolean') {
       return { kind: 'scalar', line, value: raw, isInteger: false };
     }
@@ -293,16 +356,25 @@ function convertNode(input: {
   if (isMap(node)) {
     const entries: YamlEntry[] = [];
     const merged: YamlEntry[] = [];
+    const keys = new Set<string>();
     for (const pair of node.items) {
       const keyNode = pair.key;
       const keyLine = isScalar(keyNode) || isAlias(keyNode) || isMap(keyNode) || isSeq(keyNode) ? lineAt(keyNode.range?.[0] ?? 0) : line;
+      const isMergeKey = isScalar(keyNode) && keyNode.source === '<<' && keyNode.type === 'PLAIN';
+      if (isScalar(keyNode) && !isMergeKey) {
+        // "Map keys must be unique", with the yaml package's notion of equal keys (equal scalar values); kubectl
+        // rejects duplicate keys too. Merge keys may repeat, in go-yaml as in the yaml package.
+        const identity = `${typeof keyNode.value}\u0000${String(keyNode.value)}`;
+        if (keys.has(identity)) state.duplicateKeys.set(keyNode.range?.[0] ?? 0, keyLine);
+        keys.add(identity);
+      }
       let valueNode: YamlNode =
         isNode(pair.value)
           ? convertNode({ node: pair.value, doc, lineAt, state, depth: depth + 1 })
           : { kind: 'scalar', line: keyLine, value: null, isInteger: false };
       // A block map or list starts on the line after its key; issues about it belong on `key:`, where people look.
       if (valueNode.kind !== 'scalar') valueNode = { ...valueNode, line: keyLine };
-      if (isScalar(keyNode) && keyNode.source === '<<' && keyNode.type === 'PLAIN') {
+      if (isMergeKey) {
         // YAML 1.1 merge key (`<<: *base`), which go-yaml v2 honours: explicit keys win over merged ones.
         const sources = valueNode.kind === 'seq' ? valueNode.items : [valueNode];
         for (const source of sources) if (source.kind === 'map') merged.push(...source.entries);
@@ -319,6 +391,29 @@ function convertNode(input: {
     return { kind: 'map', line, entries };
   }
   return { kind: 'scalar', line, value: null, isInteger: false };
+}
+
+const prefixedIntegers: readonly { readonly pattern: RegExp; readonly radix: number }[] = [
+  { pattern: /^[-+]?0[oO][0-7]+$/, radix: 8 },
+  { pattern: /^[-+]?0[xX][0-9a-fA-F]+$/, radix: 16 },
+  { pattern: /^[-+]?0[bB][01]+$/, radix: 2 },
+];
+
+/**
+ * Plain scalars go-yaml resolves as integers but YAML 1.1 leaves as strings: its resolver strips `_` and calls Go's
+ * strconv.ParseInt(text, 0, 64), which also takes the 0o/0O octal, 0X hex and 0B binary prefixes. So kubectl reads
+ * `port: 0o120` as 80, not as the port name "0o120".
+ */
+function resolvePrefixedInteger(text: string): number | undefined {
+  const plain = text.replaceAll('_', '');
+  for (const { pattern, radix } of prefixedIntegers) {
+    if (!pattern.test(plain)) continue;
+    const isNegative = plain.startsWith('-');
+    const digits = plain.replace(/^[-+]?0./, '');
+    const value = Number.parseInt(digits, radix);
+    return Number.isSafeInteger(value) ? (isNegative ? -value : value) : undefined;
+  }
+  return undefined;
 }
 
 /** sigs.k8s.io/yaml turns non-string keys into their text (`80: x` → "80", `yes: x` → "true"). */
