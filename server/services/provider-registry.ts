@@ -16,6 +16,12 @@ export interface ProviderRegistryOptions {
   readonly missingReasons?: Partial<Record<ProviderName, string>>;
   /** A host check that takes longer is reported as failed. Default 15 s. */
   readonly checkTimeoutMs?: number;
+  /**
+   * How long one round of host checks is reused. They spawn tools (docker, kind, pulumi, ip, nft) and take up to
+   * a second, while the UI asks on every page load. Default 30 s; 0 disables the cache.
+   */
+  readonly cacheTtlMs?: number;
+  readonly now?: () => number;
 }
 
 const allNames: readonly ProviderName[] = Object.values(ProviderNames);
@@ -54,18 +60,27 @@ async function checkWithTimeout(provider: SandboxProvider, timeoutMs: number): P
 export function createProviderRegistry(options: ProviderRegistryOptions): ProviderRegistry {
   const byName = new Map(options.providers.map((provider) => [provider.name, provider]));
   const timeoutMs = options.checkTimeoutMs ?? 15_000;
-  return {
-    get: (name) => byName.get(name),
-    list: () => [...byName.values()],
-    async checkAll() {
-      return Promise.all(
-        allNames.map(async (name): Promise<ProviderAvailability> => {
-          const provider = byName.get(name);
+  const cacheTtlMs = options.cacheTtlMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  // One round in flight or fresh at a time: concurrent callers share it instead of spawning the checks again.
+  let cached: { readonly at: number; readonly result: Promise<ProviderAvailability[]> } | undefined;
+  const runChecks = (): Promise<ProviderAvailability[]> =>
+    Promise.all(
+      allNames.map(async (name): Promise<ProviderAvailability> => {
+        const provider = byName.get(name);
           if (provider !== undefined) return checkWithTimeout(provider, timeoutMs);
           const reason = options.missingReasons?.[name] ?? `${name}: this server was started without the ${name} provider`;
           return { provider: name, isAvailable: false, cnis: [], problems: [{ check: 'configured', message: reason, fix: 'see rehearse serve --help' }] };
         }),
-      );
+    );
+  return {
+    get: (name) => byName.get(name),
+    list: () => [...byName.values()],
+    checkAll() {
+      if (cached !== undefined && now() - cached.at < cacheTtlMs) return cached.result;
+      const result = runChecks();
+      cached = { at: now(), result };
+      return result;
     },
   };
 }
