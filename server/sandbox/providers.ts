@@ -7,8 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { defaultCnis, findCniChoice, listCniNames } from '../../infra/cni/catalog.ts';
+import { listCniProfileNames } from '../policy/cni-profiles.ts';
+import { existingClusterCni, listClusterCnis } from './cluster/cluster-cnis.ts';
 import type { ProviderName, SandboxProvider } from './contract.ts';
 import { SandboxError, SandboxErrorCodes } from './contract.ts';
+import type { KubeClientSource } from './cluster/kube-client-source.ts';
 import type { KubeClientFactory } from './k8s/kube-client.ts';
 import type { Clock, Logger } from './k8s/runtime-deps.ts';
 import { createStderrLogger, systemClock } from './k8s/runtime-deps.ts';
@@ -17,6 +21,43 @@ import type { RunTool } from './pulumi/host-tools.ts';
 import type { HostFacts } from './pulumi/preflight.ts';
 
 export const realClusterProviderNames = ['kind', 'eks', 'gke', 'aks', 'cluster'] as const satisfies readonly ProviderName[];
+
+/** The CNIs a provider offers (names as `--cni` takes them): engine profiles for `local`, the pinned charts for kind. */
+export function listProviderCnis(name: ProviderName): readonly string[] {
+  switch (name) {
+    case 'local':
+      return listCniProfileNames();
+    case 'cluster':
+      return listClusterCnis();
+    default:
+      return listCniNames(name);
+  }
+}
+
+/** The CNI a sandbox gets when `--cni` is not given. */
+export function getDefaultCni(name: ProviderName): string {
+  switch (name) {
+    case 'local':
+      return 'reference';
+    case 'cluster':
+      return existingClusterCni;
+    default:
+      return defaultCnis[name];
+  }
+}
+
+/** The engine profile whose predictions a sandbox of this provider and CNI should match; undefined for an unknown CNI. */
+export function getEngineProfileOf(name: ProviderName, cni: string): string | undefined {
+  if (!listProviderCnis(name).includes(cni)) return undefined;
+  switch (name) {
+    case 'local':
+      return cni;
+    case 'cluster':
+      return cni === existingClusterCni ? 'reference' : cni;
+    default:
+      return findCniChoice(name, cni)?.engineProfile;
+  }
+}
 
 export interface ProviderFactoryOptions {
   /** REHEARSAL_HOME (sandbox records, Pulumi workspace, state and passphrase live under it). */
@@ -66,8 +107,9 @@ async function makeHostFacts(options: ProviderFactoryOptions): Promise<HostFacts
   return { env: options.env, homeDir: homedir(), fileExists, runTool };
 }
 
-async function makeKubeClientFactory(options: ProviderFactoryOptions): Promise<KubeClientFactory> {
-  return options.createKubeClient ?? (await import('./k8s/client-node-kube-client.ts')).createClientNodeKubeClient;
+/** The real client-node adapter, imported when a provider first talks to a cluster (listing providers never does). */
+function makeKubeClientSource(options: ProviderFactoryOptions): KubeClientSource {
+  return options.createKubeClient ?? { load: async () => (await import('./k8s/client-node-kube-client.ts')).createClientNodeKubeClient };
 }
 
 function makeAutomationOpener(options: ProviderFactoryOptions): () => Promise<Automation> {
@@ -95,7 +137,7 @@ export async function createProviderByName(name: ProviderName, options: Provider
     case 'cluster': {
       const { createClusterProvider } = await import('./cluster/cluster-provider.ts');
       return createClusterProvider({
-        createKubeClient: await makeKubeClientFactory(options),
+        createKubeClient: makeKubeClientSource(options),
         clock,
         logger,
         home: options.home,
@@ -109,7 +151,7 @@ export async function createProviderByName(name: ProviderName, options: Provider
     case 'aks': {
       const deps = {
         openAutomation: makeAutomationOpener(options),
-        createKubeClient: await makeKubeClientFactory(options),
+        createKubeClient: makeKubeClientSource(options),
         clock,
         logger,
         host: await makeHostFacts(options),

@@ -92,6 +92,15 @@ spec:
   policyTypes: [Ingress]
 `;
 
+const lateService = `
+apiVersion: v1
+kind: Service
+metadata: {name: late, namespace: "y"}
+spec:
+  selector: {pod: b}
+  ports: [{port: 80, targetPort: 80}]
+`;
+
 function nameProbe(id: string, from: string, hostname: string, port = 80): ProbeRequest {
   const [namespace = '', name = ''] = from.split('/');
   return { id, from: { kind: 'pod', namespace, name }, to: { kind: 'dns', hostname }, port, protocol: 'TCP', timeoutMs: 2000 };
@@ -159,6 +168,19 @@ describe.runIf(canRunPrivileged())('local sandbox: DNS and services', () => {
     expect(results.get('by-name')?.outcome).toBe('denied');
     expect(results.get('by-name')?.detail).toBe('DNS lookup blocked by ingress policy');
     expect(results.get('by-name')?.attribution?.direction).toBe('Ingress');
+  });
+
+  it('answers a Service added by apply as soon as apply returns, and forgets it once it is removed', async () => {
+    // The kube-dns agent reloads its records over the control socket before apply returns: no wait, no retry.
+    await sandbox().apply(parseCluster(lateService));
+    const added = await collectProbes(sandbox(), [nameProbe('late', 'x/a', 'late.y.svc.cluster.local'), nameProbe('short', 'y/a', 'late')]);
+    expect(added.get('late')?.outcome).toBe('allowed');
+    expect(added.get('late')?.backend).toBe('y/b');
+    expect(added.get('short')?.backend).toBe('y/b');
+    await sandbox().apply(parseCluster(''));
+    const removed = await collectProbes(sandbox(), [nameProbe('late', 'x/a', 'late.y.svc.cluster.local')]);
+    expect(removed.get('late')?.outcome).toBe('error');
+    expect(removed.get('late')?.detail).toMatch(/no such name/);
   });
 
   it('spreads a ClusterIP over its backends through a named targetPort', async () => {

@@ -2,7 +2,7 @@
 // by `destroy`, by its TTL after the creating command has exited, by an aborted creation, or by kill -9 of the
 // creating command half-way (the supervisor, or the next rehearsal command, finishes the job).
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxRecord } from '../../server/sandbox/contract.ts';
@@ -120,6 +120,28 @@ describe.runIf(canRunPrivileged())('local sandbox lifecycle: nothing leaks', () 
     expect((await createStateStore(dir()).read(id))?.status).toBe('ready');
     expect(await findLeftovers(id)).not.toEqual([]);
     await waitFor(async () => (await createStateStore(dir()).read(id))?.status === 'destroyed', { timeoutMs: 20_000, what: `the supervisor to reap ${id}` });
+    expect(await findLeftovers(id)).toEqual([]);
+  });
+
+  it('the idle supervisor is the small agent binary; it follows extend and reaps at the new expiry', async () => {
+    const provider = makeTestProvider(dir());
+    const handle = await provider.create({ id: generateSandboxId(), cni: 'reference', ttlSeconds: 4, owner: 'lifecycle', cluster: smallCluster() });
+    const id = handle.id;
+    const supervisorPid = parseLocalState(handle.record().providerState)?.supervisorPid ?? 0;
+    const argv = (await readFile(`/proc/${supervisorPid}/cmdline`, 'utf8')).split('\0');
+    expect(argv[1]).toBe('--supervise');
+    const pssKb = Number(/^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${supervisorPid}/smaps_rollup`, 'utf8'))?.[1]);
+    expect(pssKb).toBeGreaterThan(0);
+    expect(pssKb).toBeLessThan(4 * 1024);
+    await handle.extend(new Date(Date.now() + 12_000));
+    await handle.detach();
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    // Past the first deadline and still there: the supervisor re-read the record instead of reaping.
+    expect((await provider.store.read(id))?.status).toBe('ready');
+    expect(await isProcessAlive(supervisorPid)).toBe(true);
+    await waitFor(async () => (await provider.store.read(id))?.status === 'destroyed', { timeoutMs: 20_000, what: `the supervisor to reap ${id} at its new expiry` });
+    // The supervisor marks the record destroyed, then exits: the last of the sandbox's processes to go.
+    await waitFor(async () => !(await isProcessAlive(supervisorPid)), { timeoutMs: 5_000, what: 'the supervisor to exit' });
     expect(await findLeftovers(id)).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ import { CliError, CliErrorCodes } from '../cli-error.ts';
 import { ExitCodes } from '../exit-codes.ts';
 import { addFileOption, addOutputOption, parseCommandOptions, requireFiles } from '../options.ts';
 import { readManifests } from '../read-input.ts';
-import { findSandbox, openLocalProvider } from '../sandbox-commands.ts';
+import { createProviderSession, describeSandbox } from '../sandbox-commands.ts';
 
 const optionsSchema = z.object({ filename: z.array(z.string()), output: z.enum(['text', 'json']) });
 
@@ -31,8 +31,7 @@ export const command: CommandModule = {
     if (target === undefined) throw new CliError(CliErrorCodes.usage, 'give the sandbox id or name', { hints: ["Run 'rehearse ls' to see them."] });
     const files = requireFiles(options.filename, 'apply');
     const { cluster } = await readManifests(context.io, files, { commandName: 'apply' });
-    const provider = await openLocalProvider(context.io);
-    const record = await findSandbox(provider, target);
+    const { record, provider } = await createProviderSession({ io: context.io, isVerbose: context.isVerbose }).find(target);
     const handle = await provider.attach(record);
     if (handle === undefined) throw new SandboxError(SandboxErrorCodes.notFound, `${record.id} is ${record.status}, not ready; 'rehearse ls' shows its state`);
     try {
@@ -42,7 +41,7 @@ export const command: CommandModule = {
       } else {
         const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
         context.io.stdout.write(
-          `applied to ${record.id}${record.name === undefined ? '' : ` (${record.name})`}: ${plural(result.policiesChanged, 'policy change')}, ` +
+          `applied to ${describeSandbox(record)}: ${plural(result.policiesChanged, 'policy change')}, ` +
             `${plural(result.podsAdded, 'pod')} added, ${plural(result.podsRemoved, 'pod')} removed; enforced after ${result.enforcedAfterMs} ms\n`,
         );
       }

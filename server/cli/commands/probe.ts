@@ -1,6 +1,7 @@
-// `rehearse probe`: prove the prediction with packets. Creates a sandbox, probes the full matrix (every pod and
-// external endpoint to every declared port of every other), compares each observation with the engine's
-// prediction, prints the results and tears the sandbox down, also on Ctrl-C, SIGTERM and failure.
+// `rehearse probe`: prove the prediction with packets. Creates a sandbox (local by default, or any --provider),
+// probes the full matrix (every pod and external endpoint to every declared port of every other), compares each
+// observation with the engine's prediction for that CNI, prints the results and tears the sandbox down, also on
+// Ctrl-C, SIGTERM and failure.
 import { z } from 'zod';
 import { planMatrixProbes, runMatrixProbes } from '../../probe/run-matrix-probes.ts';
 import type { ProbeComparison, ProbeRunSummary } from '../../probe/run-matrix-probes.ts';
@@ -9,8 +10,8 @@ import type { CommandModule } from '../command.ts';
 import { CliError, CliErrorCodes } from '../cli-error.ts';
 import { ExitCodes } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
+import { getEngineProfileOf } from '../../sandbox/providers.ts';
 import {
-  addCniOption,
   addFileOption,
   addOutputOption,
   addPortOptions,
@@ -18,16 +19,24 @@ import {
   parsePortText,
   protocolSchema,
   requireFiles,
-  resolveCniProfile,
 } from '../options.ts';
 import { renderTable } from '../output/table.ts';
 import { readManifests } from '../read-input.ts';
-import { getOwner, openLocalProvider, parseTtl } from '../sandbox-commands.ts';
+import {
+  createProviderSession,
+  getOwner,
+  parseProviderName,
+  parseTtl,
+  providerNameList,
+  reportUnavailable,
+  resolveProviderCni,
+} from '../sandbox-commands.ts';
 
 const optionsSchema = z.object({
   filename: z.array(z.string()),
   provider: z.string(),
-  cni: z.string(),
+  kubeconfig: z.string().optional(),
+  cni: z.string().optional(),
   port: z.string().optional(),
   protocol: protocolSchema.optional(),
   output: z.enum(['table', 'json']),
@@ -78,16 +87,18 @@ export const command: CommandModule = {
     'endpoint to every declared port/protocol of every other), compare each observation with the engine\n' +
     "prediction, print the results and destroy the sandbox. Exit 1 when any observation differs (an\n" +
     "'unsupported' probe is reported and never counts as passed). Pod-to-itself pairs are skipped.",
-  usage: 'probe -f PATH... [--provider local] [--cni NAME] [--port PORT --protocol TCP|UDP|SCTP] [-o table|json]',
+  usage: 'probe -f PATH... [--provider local|kind|eks|gke|aks|cluster] [--kubeconfig PATH] [--cni NAME] [--port PORT --protocol TCP|UDP|SCTP] [-o table|json]',
   examples: [
     { description: 'Every pair of the upstream e2e model on ports 80/81, TCP and UDP', command: 'rehearse probe -f test/fixtures/upstream-model.yaml' },
     { description: 'Only 80/TCP, as Cilium enforces it, as JSON for CI', command: 'rehearse probe -f manifests/ --cni cilium --port 80 --protocol TCP -o json' },
+    { description: 'The same matrix on a kind cluster running the real Cilium', command: 'rehearse probe -f manifests/ --provider kind --cni cilium' },
   ],
   handlesInterrupt: true,
   configure(command) {
     addFileOption(command);
-    command.option('--provider <name>', 'where to run the probes', 'local');
-    addCniOption(command);
+    command.option('--provider <name>', `where the throw-away sandbox runs: ${providerNameList.join(', ')}`, 'local');
+    command.option('--kubeconfig <path>', 'for --provider cluster: the kubeconfig (default: first KUBECONFIG entry, else ~/.kube/config)');
+    command.option('--cni <name>', "the CNI (default: the provider's own; 'rehearse providers' lists them); predictions use its engine profile");
     addPortOptions(command, 'only this target port (a number, or a container port name); default: every declared port');
     addOutputOption(command, ['table', 'json'], 'table');
     command.option('--timeout <ms>', 'per-probe timeout in milliseconds', '1000');
@@ -97,20 +108,18 @@ export const command: CommandModule = {
   },
   async run(context) {
     const options = parseCommandOptions(optionsSchema, context.options, 'probe');
-    if (options.provider !== 'local') {
-      throw new CliError(CliErrorCodes.usage, `--provider ${options.provider} is not available for probe; use --provider local`, {
-        hints: ['Real clusters (kind, eks, gke, aks) run probes through the server: rehearse serve'],
-      });
-    }
     const files = requireFiles(options.filename, 'probe');
-    const cni = resolveCniProfile(options.cni);
+    const providerName = parseProviderName(options.provider);
+    if (options.kubeconfig !== undefined && providerName !== 'cluster') throw new CliError(CliErrorCodes.usage, '--kubeconfig is for --provider cluster');
+    const cni = resolveProviderCni(providerName, options.cni);
+    const profile = getEngineProfileOf(providerName, cni) ?? cni;
     const port = options.port === undefined ? undefined : parsePortText(options.port);
     const timeoutMs = parsePositiveInteger(options.timeout, '--timeout', 60_000);
     const concurrency = parsePositiveInteger(options.concurrency, '--concurrency', 1024);
     const ttlSeconds = parseTtl(options.ttl);
     const { cluster } = await readManifests(context.io, files, { commandName: 'probe' });
     const plan = planMatrixProbes(cluster, {
-      profile: cni,
+      profile,
       timeoutMs,
       includeSystem: options.includeSystem === true,
       ...(port === undefined ? {} : { port }),
@@ -118,19 +127,34 @@ export const command: CommandModule = {
     });
     if (plan.probes.length === 0) throw new CliError(CliErrorCodes.invalidInput, 'nothing to probe: no pod or external endpoint declares a port that matches');
 
-    const provider = await openLocalProvider(context.io);
+    const session = createProviderSession({ io: context.io, isVerbose: context.isVerbose, ...(options.kubeconfig === undefined ? {} : { kubeconfigPath: options.kubeconfig }) });
+    const provider = await session.open(providerName);
+    if (provider === undefined) {
+      reportUnavailable(context.io, await session.checkHost(providerName));
+      return ExitCodes.environment;
+    }
     const started = performance.now();
-    const handle = await provider.create({ id: generateSandboxId(), cni, ttlSeconds, owner: getOwner(context.io.env), cluster, signal: context.signal });
+    const handle = await provider.create({
+      id: generateSandboxId(),
+      cni,
+      ttlSeconds,
+      owner: getOwner(context.io.env),
+      cluster,
+      signal: context.signal,
+      onProgress: (event) => {
+        if (context.isVerbose || providerName !== 'local') context.io.stderr.write(`${context.io.stderr.colour.dim(`${event.step}: ${event.message}`)}\n`);
+      },
+    });
     const readyMs = Math.round(performance.now() - started);
     try {
       if (context.isVerbose) context.io.stderr.write(`sandbox ${handle.id} ready in ${readyMs} ms; ${plan.probes.length} probes\n`);
       const { results, summary } = await runMatrixProbes(handle, plan, { signal: context.signal, concurrency });
       if (context.signal.aborted) throw new CliError(CliErrorCodes.usage, 'interrupted: the sandbox was destroyed and no results were printed', { exitCode: ExitCodes.environment });
       if (options.output === 'json') {
-        const document = { sandbox: { id: handle.id, provider: 'local', cni, readyMs }, results, skipped: plan.skipped, summary };
+        const document = { sandbox: { id: handle.id, provider: providerName, cni, profile, readyMs }, results, skipped: plan.skipped, summary };
         context.io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
       } else {
-        context.io.stdout.write(`${context.io.stdout.colour.dim(`sandbox ${handle.id} (${cni}) ready in ${readyMs} ms`)}\n`);
+        context.io.stdout.write(`${context.io.stdout.colour.dim(`sandbox ${handle.id} (${providerName}, ${cni}) ready in ${readyMs} ms`)}\n`);
         printTable(context.io, results, summary);
       }
       return summary.mismatched === 0 ? ExitCodes.ok : ExitCodes.findings;

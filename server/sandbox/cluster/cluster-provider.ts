@@ -4,10 +4,9 @@
 // enforces nothing is the most dangerous place to trust a test, and is reported loudly.
 import { z } from 'zod';
 import type { CniReadiness } from '../../../infra/cni/types.ts';
-import { cniProfiles } from '../../policy/index.ts';
 import type { CreateSandboxOptions, ProviderAvailability, SandboxHandle, SandboxProvider, SandboxRecord } from '../contract.ts';
 import { SandboxError, SandboxErrorCodes } from '../contract.ts';
-import type { KubeClient, KubeClientFactory } from '../k8s/kube-client.ts';
+import type { KubeClient } from '../k8s/kube-client.ts';
 import { KubeApiError } from '../k8s/kube-client.ts';
 import type { KubeSandbox, KubeSandboxTimings } from '../k8s/kube-sandbox.ts';
 import { createKubeSandbox, defaultKubeSandboxTimings, makeSandboxMarks } from '../k8s/kube-sandbox.ts';
@@ -17,9 +16,12 @@ import { makeProgressReporter, provisionKubeSandbox } from '../k8s/provision.ts'
 import type { Clock, Logger } from '../k8s/runtime-deps.ts';
 import { createSandboxFiles } from '../k8s/sandbox-files.ts';
 import { createTtlSupervisor } from '../k8s/ttl-supervisor.ts';
+import { existingClusterCni, listClusterCnis } from './cluster-cnis.ts';
+import type { KubeClientSource } from './kube-client-source.ts';
+import { resolveKubeClientFactory } from './kube-client-source.ts';
 
 export interface ClusterProviderDeps {
-  readonly createKubeClient: KubeClientFactory;
+  readonly createKubeClient: KubeClientSource;
   readonly clock: Clock;
   readonly logger: Logger;
   /** REHEARSAL_HOME: sandbox files live under it. */
@@ -31,13 +33,7 @@ export interface ClusterProviderDeps {
   readonly timings?: Partial<KubeSandboxTimings & { readonly gateTimeoutMs: number; readonly enforcementWindowMs: number }>;
 }
 
-/** The cluster runs whatever CNI it runs; callers may name it (e.g. `calico`) to pick the engine profile. */
-export const existingClusterCni = 'existing';
-
-/** `existing`, or the engine profile of the CNI the cluster is known to run (its predictions are then compared). */
-export function listClusterCnis(): readonly string[] {
-  return [existingClusterCni, ...Object.keys(cniProfiles).filter((name) => name !== 'reference')];
-}
+export { existingClusterCni, listClusterCnis } from './cluster-cnis.ts';
 
 const recordAnnotationSchema = z.object({
   id: z.string(),
@@ -67,8 +63,9 @@ export function createClusterProvider(deps: ClusterProviderDeps): SandboxProvide
     } catch (error) {
       throw new SandboxError(SandboxErrorCodes.hostUnsupported, `cannot read the kubeconfig ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
+    const createKubeClient = await resolveKubeClientFactory(deps.createKubeClient);
     try {
-      return deps.createKubeClient(text);
+      return createKubeClient(text);
     } catch (error) {
       throw new SandboxError(SandboxErrorCodes.hostUnsupported, `the kubeconfig ${path} is not usable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }

@@ -1,6 +1,7 @@
 // The `local` SandboxProvider: a cluster-like network of Linux network namespaces on this host, with real packets
 // and NetworkPolicy enforced by nftables in a router namespace. Creation writes the record first, starts the TTL
-// supervisor, builds the network, loads the ruleset, then starts DNS and agents; any failure tears it all down.
+// supervisor, builds the network, then loads the ruleset while the agents start (the kube-dns pod's agent serves
+// the cluster DNS); any failure tears it all down.
 import { mkdir } from 'node:fs/promises';
 import { getCniProfile, listCniProfileNames } from '../../policy/cni-profiles.ts';
 import type { CreateSandboxOptions, ProgressEvent, ProviderAvailability, SandboxHandle, SandboxProvider, SandboxRecord } from '../contract.ts';
@@ -11,13 +12,13 @@ import { LocalSandbox, processStartConcurrency, toPodState } from './local-sandb
 import type { LocalState } from './local-state.ts';
 import { parseLocalState, toProviderState } from './local-state.ts';
 import { assertValidSandboxName, getOutsideNetns, getRouterNetns, getRuntimePaths, isSandboxId, parseNetnsName } from './names.ts';
-import { createNetwork, listNetns } from './netns-plumbing.ts';
+import { configureNetwork, createNamespaces, listNetns } from './netns-plumbing.ts';
 import { checkHost, formatHostProblems } from './preflight.ts';
 import { readStartTicks } from './processes.ts';
 import { reapSandbox, reapStaleSandboxes } from './reconcile.ts';
 import type { ReapedSandbox } from './reconcile.ts';
 import { planLayout } from './sandbox-layout.ts';
-import { compileForLayout, loadRuleset, runLimited, startOutsideAgent, startPodAgent, startPodDns, writeDnsRecordsFile } from './sandbox-runtime.ts';
+import { compileForLayout, loadRuleset, runLimited, startOutsideAgent, startPodAgent, writeDnsRecordsFile } from './sandbox-runtime.ts';
 import type { StateStore } from './state-store.ts';
 import { createStateStore, resolveStateHome } from './state-store.ts';
 import { startSupervisor } from './supervisor.ts';
@@ -32,7 +33,7 @@ export interface LocalProviderOptions {
   readonly maxPods?: number;
   /** Probes in flight per `probe` call. Default 32. */
   readonly probeConcurrency?: number;
-  /** How long an agent or the DNS server may take to print READY. Default 10 s. */
+  /** How long an agent may take to print READY. Default 10 s. */
   readonly readyTimeoutMs?: number;
   /** Where the compiled agent is cached. Default `$REHEARSAL_CACHE_DIR` or `~/.cache/rehearsal`. */
   readonly agentCacheDir?: string;
@@ -218,7 +219,16 @@ async function createSandbox(options: CreateSandboxOptions, dependencies: Create
   await store.write(record);
   try {
     await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
-    const supervisorPid = await startSupervisor({ sandboxId: options.id, stateHome: resolved.stateHome, runRoot: resolved.runRoot });
+    const supervisorPid = await startSupervisor({
+      sandboxId: options.id,
+      stateHome: resolved.stateHome,
+      runRoot: resolved.runRoot,
+      agentBinary,
+      recordFile: store.fileOf(options.id),
+      routerNetns: state.routerNetns,
+      creatorPid: process.pid,
+      ...(creatorStartTicks === undefined ? {} : { creatorStartTicks }),
+    });
     state = { ...state, supervisorPid };
     record = { ...record, providerState: toProviderState(state) };
     await store.write(record);
@@ -226,35 +236,33 @@ async function createSandbox(options: CreateSandboxOptions, dependencies: Create
     await writeDnsRecordsFile(paths.dnsRecordsFile, options.cluster);
 
     progress('namespaces', `creating ${layout.pods.length + 2} network namespaces`);
-    await createNetwork(
-      { routerNetns: state.routerNetns, outsideNetns: state.outsideNetns, pods: layout.pods, externalIps: layout.externalIps },
-      signal === undefined ? {} : { signal },
-    );
+    const plan = { routerNetns: state.routerNetns, outsideNetns: state.outsideNetns, pods: layout.pods, externalIps: layout.externalIps };
+    const commandOptions = signal === undefined ? {} : { signal };
+    await createNamespaces(plan, commandOptions);
 
-    // The DNS server is a Node process and the slowest thing to start: it starts first and runs alongside the rest.
+    // Once the namespaces exist, three things run side by side: configuring the network, loading the ruleset (it
+    // names interfaces, which exist), and starting the pod agents (they bind every address of their pod, so they
+    // need none configured). The outside world's agent binds its endpoints' addresses: it waits for the network.
+    // Nothing probes before the sandbox is ready, so no packet crosses the router before its rules are in place.
     const context = { paths, agentBinary, readyTimeoutMs: resolved.readyTimeoutMs, dnsServiceIp: options.cluster.dnsServiceIp };
-    const dnsPods = layout.pods.filter((pod) => pod.role === 'dns');
-    const dnsStarting = runLimited(dnsPods, processStartConcurrency, (pod) => startPodDns(context, pod));
-    dnsStarting.catch(() => undefined);
-
     progress('policies', `loading the ${profile.name} ruleset`);
     const compiled = compileForLayout(options.cluster, profile, layout);
-    await loadRuleset(state.routerNetns, compiled.text, signal === undefined ? {} : { signal });
-
     progress('pods', `starting ${layout.pods.length} pod agents`);
+    const configuring = configureNetwork(plan, commandOptions);
     // allSettled, not all: on a failure, every start still in flight must finish before teardown looks for processes.
-    const [agentsSettled, outsideSettled, dnsSettled] = await Promise.allSettled([
+    const [networkSettled, rulesetSettled, agentsSettled, outsideSettled] = await Promise.allSettled([
+      configuring,
+      loadRuleset(state.routerNetns, compiled.text, commandOptions),
       runLimited(layout.pods, processStartConcurrency, (pod) => startPodAgent(context, pod)),
-      startOutsideAgent(context, layout, state.outsideNetns),
-      dnsStarting,
+      configuring.then(() => startOutsideAgent(context, layout, state.outsideNetns)),
     ]);
+    settledValue(networkSettled);
+    settledValue(rulesetSettled);
     const agentPids = settledValue(agentsSettled);
     const outsidePid = settledValue(outsideSettled);
-    const dnsPids = settledValue(dnsSettled);
-    const dnsByKey = new Map(dnsPods.map((pod, i) => [pod.key, dnsPids[i]]));
     state = {
       ...state,
-      pods: layout.pods.map((pod, i) => toPodState(pod, { ...pick('pid', agentPids[i]), ...pick('dnsPid', dnsByKey.get(pod.key)) })),
+      pods: layout.pods.map((pod, i) => toPodState(pod, pick('pid', agentPids[i]))),
       outsidePid,
     };
 

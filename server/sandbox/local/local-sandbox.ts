@@ -28,10 +28,10 @@ import {
   compileForLayout,
   listRuleset,
   loadRuleset,
-  reloadDnsServers,
+  reloadDnsAgents,
   runLimited,
   startOutsideAgent,
-  startPodProcesses,
+  startPodAgent,
   stopOwnedProcesses,
   writeDnsRecordsFile,
 } from './sandbox-runtime.ts';
@@ -155,11 +155,12 @@ export class LocalSandbox implements SandboxHandle {
       return old !== undefined && !isDeepStrictEqual(old.ips, pod.ips);
     });
     const isResolverChanged = previousCluster.dnsServiceIp !== cluster.dnsServiceIp;
+    // Agents bind every address of their pod, so a new address needs no restart; new ports, a new resolver or a
+    // pod becoming (or ceasing to be) the cluster DNS do.
     const restarted = layout.pods.filter((pod) => {
       const old = oldLayouts.get(pod.key);
       if (old === undefined) return false;
-      const isDnsMoved = pod.role === 'dns' && readdressed.includes(pod);
-      return isResolverChanged || isDnsMoved || old.role !== pod.role || !isDeepStrictEqual(old.listeners, pod.listeners);
+      return isResolverChanged || old.role !== pod.role || !isDeepStrictEqual(old.listeners, pod.listeners);
     });
 
     try {
@@ -192,17 +193,18 @@ export class LocalSandbox implements SandboxHandle {
 
       // 3. Processes: stop what left or changed, start what is new; then the DNS data.
       const stopping = [...removed, ...restarted.map((pod) => oldPods.get(pod.key)).filter((pod): pod is LocalPodState => pod !== undefined)];
-      await stopOwnedProcesses(stopping.flatMap((pod) => [pod.pid, pod.dnsPid].filter((pid): pid is number => pid !== undefined)), this.#paths.dir);
+      await stopOwnedProcesses(stopping.flatMap((pod) => (pod.pid === undefined ? [] : [pod.pid])), this.#paths.dir);
       for (const pod of stopping) await this.#dropClient(this.#paths.controlSocket(pod.index));
       await deleteNamespaces(removed.map((pod) => pod.netns));
       await writeDnsRecordsFile(this.#paths.dnsRecordsFile, cluster);
       const context = this.#processContext(cluster);
       const starting = [...added, ...restarted];
-      const startedProcesses = await runLimited(starting, 16, (pod) => startPodProcesses(context, pod));
-      const processes = new Map(starting.map((pod, i) => [pod.key, startedProcesses[i]]));
-      const isDnsRestarted = new Set(starting.filter((pod) => pod.role === 'dns').map((pod) => pod.key));
-      const reloading = previousState.pods.filter((pod) => pod.dnsPid !== undefined && newKeys.has(pod.key) && !isDnsRestarted.has(pod.key));
-      await reloadDnsServers(reloading.map((pod) => pod.dnsPid).filter((pid): pid is number => pid !== undefined), this.#paths.dir);
+      const startedPids = await runLimited(starting, processStartConcurrency, (pod) => startPodAgent(context, pod));
+      const processes = new Map(starting.map((pod, i) => [pod.key, { pid: startedPids[i] }]));
+      // DNS agents that kept running read the new records now; a fresh one read them at start.
+      const isStarted = new Set(starting.map((pod) => pod.key));
+      const reloading = layout.pods.filter((pod) => pod.role === 'dns' && !isStarted.has(pod.key) && oldPods.has(pod.key));
+      await reloadDnsAgents(reloading.map((pod) => this.#client(this.#paths.controlSocket(pod.index))));
 
       let outsidePid = previousState.outsidePid;
       if (!isDeepStrictEqual(previousLayout.outsideListeners, layout.outsideListeners)) {
@@ -456,7 +458,7 @@ export class LocalSandbox implements SandboxHandle {
   }
 }
 
-export function toPodState(pod: PodLayout, processes: { readonly pid?: number; readonly dnsPid?: number } | undefined): LocalPodState {
+export function toPodState(pod: PodLayout, processes: { readonly pid?: number } | undefined): LocalPodState {
   return {
     key: pod.key,
     index: pod.index,
@@ -465,6 +467,5 @@ export function toPodState(pod: PodLayout, processes: { readonly pid?: number; r
     ips: [...pod.ips],
     role: pod.role,
     ...(processes?.pid === undefined ? {} : { pid: processes.pid }),
-    ...(pod.role === 'dns' && processes?.dnsPid !== undefined ? { dnsPid: processes.dnsPid } : {}),
   };
 }

@@ -10,12 +10,10 @@ const podStateSchema = z.object({
   netns: z.string(),
   routerInterface: z.string(),
   ips: z.array(z.string()),
-  /** `agent` serves the pod's ports; `dns` runs the cluster DNS server (kube-system/kube-dns). */
+  /** `agent` serves the pod's ports; `dns` also serves the cluster DNS (kube-system/kube-dns), in the same agent. */
   role: z.enum(['agent', 'dns']),
   /** The pod's agent. */
   pid: z.number().int().positive().optional(),
-  /** The DNS server, for `dns` pods. */
-  dnsPid: z.number().int().positive().optional(),
 });
 
 const localStateSchema = z.object({

@@ -112,7 +112,7 @@ export function getRuntimePaths(runRoot: string, sandboxId: string): RuntimePath
   return {
     dir,
     clusterFile: join(dir, 'cluster.json'),
-    dnsRecordsFile: join(dir, 'dns-records.json'),
+    dnsRecordsFile: join(dir, 'dns-records.txt'),
     logDir: join(dir, 'log'),
     controlSocket: (podIndex) => join(dir, `p${podIndex}.sock`),
     outsideControlSocket: join(dir, 'x.sock'),

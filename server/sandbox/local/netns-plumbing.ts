@@ -137,8 +137,11 @@ function checkPlanAddresses(plan: NetworkPlan): void {
   for (const ip of plan.externalIps) assertIp(ip, 'an ExternalEndpoint');
 }
 
-/** Creates the whole network. On failure the caller tears the sandbox down (names are derived from its id). */
-export async function createNetwork(plan: NetworkPlan, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+/**
+ * Creates every namespace of the plan and the veths between them (one `ip -batch`), nothing configured yet: enough
+ * for agents that bind every address of their pod to start while configureNetwork runs.
+ */
+export async function createNamespaces(plan: NetworkPlan, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
   checkPlanAddresses(plan);
   const veths: VethSpec[] = plan.pods.map((pod) => ({
     routerNetns: plan.routerNetns,
@@ -149,6 +152,10 @@ export async function createNetwork(plan: NetworkPlan, options: { readonly signa
   veths.push({ routerNetns: plan.routerNetns, routerInterface: routerOutsideInterface, peerNetns: plan.outsideNetns, peerInterface: podInterface });
   const netns = [plan.routerNetns, plan.outsideNetns, ...plan.pods.map((pod) => pod.netns)];
   await runIpBatch(undefined, renderCreateNamespacesBatch({ netns, veths }), options);
+}
+
+/** Configures what createNamespaces made: router sysctls, links, addresses and routes on both sides. */
+export async function configureNetwork(plan: NetworkPlan, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
   const hasIpv6 = plan.pods.some((pod) => pod.ips.some(isIpv6)) || plan.externalIps.some(isIpv6);
   // -e: on kernels where a key is global rather than per-namespace it does not exist inside the namespace; skip it
   // rather than fail (and never reach for the host's copy).

@@ -1,14 +1,11 @@
-// Starts the long-lived processes inside a sandbox's namespaces: one agent per pod, one for the outside world,
-// the cluster DNS server in the DNS pod. Each is started detached (its own session, so it outlives `rehearse up`)
-// via `ip netns exec`, which execs the program in place: the pid we record is the program's own.
+// Starts the long-lived processes inside a sandbox's namespaces: one agent per pod (the kube-dns pod's agent also
+// serves the cluster DNS), one for the outside world. Each is started detached (its own session, so it outlives
+// `rehearse up`) and enters its namespace itself (`--netns`): one process per pod, and its pid is the agent's own.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SandboxError, SandboxErrorCodes } from '../contract.ts';
-import type { AgentListener } from './agent/agent-protocol.ts';
+import type { AgentDnsOptions, AgentListener } from './agent/agent-protocol.ts';
 import { formatAgentArgs, parseAgentReadyLine } from './agent/agent-protocol.ts';
-import { CommandError, releaseDetached, startDetached, waitForFileLine, waitForLine } from './run-command.ts';
-
-export const dnsServerMainPath = fileURLToPath(new URL('./dns/dns-server-main.ts', import.meta.url));
+import { releaseDetached, startDetached, waitForLine } from './run-command.ts';
 
 export interface StartedProcess {
   readonly pid: number;
@@ -24,6 +21,8 @@ export interface StartAgentOptions {
   readonly listeners: readonly AgentListener[];
   readonly nameserver?: string;
   readonly search?: readonly string[];
+  /** The kube-dns pod: serve the cluster DNS from this records file. */
+  readonly dns?: AgentDnsOptions;
   readonly logDir: string;
   /** Log file name inside logDir (`p3.log`). */
   readonly logName: string;
@@ -38,15 +37,17 @@ function failStart(what: string, error: unknown, logFile: string): SandboxError 
 /** Starts a pod agent and waits for its READY line; a listener that failed to bind fails the start. */
 export async function startAgent(options: StartAgentOptions): Promise<StartedProcess> {
   const args = formatAgentArgs({
+    netns: options.netns,
     controlPath: options.controlPath,
     identity: options.identity,
     listeners: options.listeners,
     ...(options.nameserver === undefined ? {} : { nameserver: options.nameserver }),
     ...(options.search === undefined ? {} : { search: options.search }),
+    ...(options.dns === undefined ? {} : { dns: options.dns }),
   });
   const logFile = join(options.logDir, options.logName);
   const what = `the agent of ${options.identity}`;
-  const child = startDetached('ip', ['netns', 'exec', options.netns, options.agentBinary, ...args], { stderrFile: logFile, stdout: 'pipe' });
+  const child = startDetached(options.agentBinary, args, { stderrFile: logFile, stdout: 'pipe' });
   let line: string;
   try {
     line = await waitForLine(child, { prefix: 'READY', timeoutMs: options.readyTimeoutMs, what });
@@ -62,40 +63,13 @@ export async function startAgent(options: StartAgentOptions): Promise<StartedPro
   const failed = ready.value.filter((listener) => listener.status.state === 'error');
   if (failed.length > 0) {
     const list = failed.map((listener) => `${listener.spec} (${listener.status.state === 'error' ? listener.status.errno : ''})`).join(', ');
-    throw new SandboxError(SandboxErrorCodes.provisionFailed, `${what} could not serve ${list}; two containers of one pod may declare the same port`);
+    const hint = failed.every((listener) => listener.spec.startsWith('dns:'))
+      ? 'the cluster DNS needs UDP and TCP port 53 of the kube-dns pod'
+      : 'two containers of one pod may declare the same port';
+    throw new SandboxError(SandboxErrorCodes.provisionFailed, `${what} could not serve ${list}; ${hint}`);
+  }
+  if (options.dns !== undefined && !ready.value.some((listener) => listener.spec.startsWith('dns:'))) {
+    throw new SandboxError(SandboxErrorCodes.provisionFailed, `${what} was asked to serve DNS and its READY line does not say it does: ${line}`);
   }
   return { pid, unsupportedListeners: ready.value.filter((listener) => listener.status.state === 'unsupported').map((listener) => listener.spec) };
-}
-
-export interface StartDnsServerOptions {
-  readonly netns: string;
-  readonly recordsFile: string;
-  readonly listenIp: string;
-  readonly identity: string;
-  readonly logDir: string;
-  readonly logName: string;
-  readonly readyTimeoutMs: number;
-}
-
-/** Starts the cluster DNS server (a Node process) inside the DNS pod's namespace, answering on the pod's IP. */
-export async function startDnsServer(options: StartDnsServerOptions): Promise<StartedProcess> {
-  const logFile = join(options.logDir, options.logName);
-  const stdoutFile = join(options.logDir, `${options.logName}.out`);
-  const what = `the DNS server of ${options.identity}`;
-  const child = startDetached(
-    'ip',
-    ['netns', 'exec', options.netns, process.execPath, '--disable-warning=ExperimentalWarning', dnsServerMainPath, '--records', options.recordsFile, '--listen', options.listenIp],
-    // Its stdout is a file, not a pipe: it prints RELOADED on every SIGHUP, long after the creator has exited.
-    { stderrFile: logFile, stdout: { file: stdoutFile } },
-  );
-  try {
-    await waitForFileLine(child, { file: stdoutFile, prefix: 'READY', timeoutMs: options.readyTimeoutMs, what });
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw failStart(what, error instanceof CommandError ? error : new Error(String(error)), logFile);
-  }
-  const pid = child.pid;
-  releaseDetached(child);
-  if (pid === undefined) throw failStart(what, new Error('no pid'), logFile);
-  return { pid, unsupportedListeners: [] };
 }

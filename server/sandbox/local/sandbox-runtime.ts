@@ -1,15 +1,17 @@
-// The steps creation and `apply` share: compile and load the router's ruleset, write DNS records, start and stop
-// the processes of a pod or of the outside world. Each step reports failures as SandboxError with what to do.
+// The steps creation and `apply` share: compile and load the router's ruleset, write DNS records (and have the
+// kube-dns pod's agent reload them), start and stop the processes of a pod or of the outside world. Each step
+// reports failures as SandboxError with what to do.
 import { writeFile, rename } from 'node:fs/promises';
 import type { CniProfile } from '../../policy/cni-profiles.ts';
 import type { Cluster } from '../../policy/model.ts';
 import { SandboxError, SandboxErrorCodes } from '../contract.ts';
-import { buildDnsRecords, formatDnsRecords } from './dns/dns-records.ts';
+import type { AgentClient } from './agent/agent-client.ts';
+import { buildDnsRecords, formatDnsRecordFile } from './dns/dns-records.ts';
 import { compileRuleset } from './nft/compile-ruleset.ts';
 import type { CompiledRuleset } from './nft/compile-ruleset.ts';
 import { gatewayIpv4, nftTableName, routerOutsideInterface } from './names.ts';
 import type { RuntimePaths } from './names.ts';
-import { startAgent, startDnsServer } from './pod-processes.ts';
+import { startAgent } from './pod-processes.ts';
 import { readCmdline, signalProcesses, waitForExit } from './processes.ts';
 import { CommandError, runCommand } from './run-command.ts';
 import type { PodLayout, SandboxLayout } from './sandbox-layout.ts';
@@ -50,7 +52,7 @@ export async function listRuleset(routerNetns: string): Promise<string> {
 
 export async function writeDnsRecordsFile(file: string, cluster: Cluster): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, formatDnsRecords(buildDnsRecords(cluster)), { mode: 0o600 });
+  await writeFile(temp, formatDnsRecordFile(buildDnsRecords(cluster)), { mode: 0o600 });
   await rename(temp, file);
 }
 
@@ -61,28 +63,10 @@ export interface ProcessContext {
   readonly dnsServiceIp: string;
 }
 
-export interface PodProcesses {
-  readonly pid: number;
-  readonly dnsPid?: number;
-}
-
-/** Starts the cluster DNS server of a `dns` pod, answering on the pod's first address. */
-export async function startPodDns(context: ProcessContext, pod: PodLayout): Promise<number> {
-  const listenIp = pod.ips[0];
-  if (listenIp === undefined) throw new SandboxError(SandboxErrorCodes.provisionFailed, `the DNS pod ${pod.key} has no IP address`);
-  const started = await startDnsServer({
-    netns: pod.netns,
-    recordsFile: context.paths.dnsRecordsFile,
-    listenIp,
-    identity: pod.key,
-    logDir: context.paths.logDir,
-    logName: `p${pod.index}-dns.log`,
-    readyTimeoutMs: context.readyTimeoutMs,
-  });
-  return started.pid;
-}
-
-/** Starts a pod's agent: it serves the pod's ports and runs probes from the pod. */
+/**
+ * Starts a pod's agent: it serves the pod's ports and runs probes from the pod. The kube-dns pod's agent also
+ * answers the cluster DNS on UDP and TCP port 53 of every pod address, from the sandbox's records file.
+ */
 export async function startPodAgent(context: ProcessContext, pod: PodLayout): Promise<number> {
   const agent = await startAgent({
     netns: pod.netns,
@@ -92,23 +76,12 @@ export async function startPodAgent(context: ProcessContext, pod: PodLayout): Pr
     listeners: pod.listeners,
     nameserver: context.dnsServiceIp,
     search: getSearchDomains(pod.namespace),
+    ...(pod.role === 'dns' ? { dns: { recordsFile: context.paths.dnsRecordsFile } } : {}),
     logDir: context.paths.logDir,
     logName: `p${pod.index}.log`,
     readyTimeoutMs: context.readyTimeoutMs,
   });
   return agent.pid;
-}
-
-/** Starts a pod's agent, and for a `dns` pod its DNS server too (first: agents may resolve at once). */
-export async function startPodProcesses(context: ProcessContext, pod: PodLayout): Promise<PodProcesses> {
-  const dnsPid = pod.role === 'dns' ? await startPodDns(context, pod) : undefined;
-  try {
-    const pid = await startPodAgent(context, pod);
-    return { pid, ...(dnsPid === undefined ? {} : { dnsPid }) };
-  } catch (error) {
-    if (dnsPid !== undefined) await stopOwnedProcesses([dnsPid], context.paths.dir);
-    throw error;
-  }
 }
 
 export async function startOutsideAgent(context: ProcessContext, layout: SandboxLayout, outsideNetns: string): Promise<number> {
@@ -139,11 +112,15 @@ export async function stopOwnedProcesses(pids: readonly number[], runDir: string
   await waitForExit(owned, 5_000);
 }
 
-/** Tells DNS servers to reload the records file (they keep serving the old records if it is unreadable). */
-export async function reloadDnsServers(pids: readonly number[], runDir: string): Promise<void> {
-  for (const pid of pids) {
-    const argv = await readCmdline(pid);
-    if (argv?.some((part) => part.startsWith(`${runDir}/`)) === true) signalProcesses([pid], 'SIGHUP');
+/**
+ * Has DNS agents read the records file again, each over its control socket, and waits for them: when this returns,
+ * every name the new cluster implies resolves. A broken file is an error here, while the agents keep the old records.
+ */
+export async function reloadDnsAgents(clients: readonly Promise<AgentClient>[]): Promise<void> {
+  const results = await Promise.allSettled(clients.map(async (client) => (await client).reloadDns()));
+  const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason instanceof Error ? result.reason.message : String(result.reason)] : []));
+  if (failures.length > 0) {
+    throw new SandboxError(SandboxErrorCodes.applyFailed, `the cluster DNS kept its previous records: ${failures.join('; ')}`);
   }
 }
 

@@ -36,6 +36,8 @@ export interface UnreadableRecord {
 
 export interface StateStore {
   readonly dir: string;
+  /** The file a record lives in (the TTL supervisor watches it). */
+  fileOf(id: string): string;
   write(record: SandboxRecord): Promise<void>;
   read(id: string): Promise<SandboxRecord | undefined>;
   list(): Promise<{ readonly records: readonly SandboxRecord[]; readonly unreadable: readonly UnreadableRecord[] }>;
@@ -68,6 +70,7 @@ export function createStateStore(stateHome: string): StateStore {
   };
   return {
     dir,
+    fileOf,
     async write(record) {
       const file = fileOf(record.id);
       await mkdir(dir, { recursive: true, mode: 0o700 });

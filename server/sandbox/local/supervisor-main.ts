@@ -1,5 +1,6 @@
-// Entry point of a sandbox's detached TTL supervisor: `node supervisor-main.ts <sandbox-id> --state-home <dir>
-// --run-root <dir>`. Started by the local provider; exits once the sandbox is gone.
+// The Node stage of a sandbox's TTL supervisor: `node supervisor-main.ts <sandbox-id> --state-home <dir> --run-root
+// <dir>`. The idle stage (`agent --supervise`, supervise.c) execs it in place when the sandbox is due; it decides
+// again from the record, reaps, and exits once the sandbox is gone. Run by hand, it supervises from the start.
 import { parseArgs } from 'node:util';
 import { isSandboxId } from './names.ts';
 import { createStateStore } from './state-store.ts';

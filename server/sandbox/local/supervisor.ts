@@ -1,6 +1,8 @@
-// The per-sandbox TTL supervisor: a detached process that sleeps until the record's expiry (re-reading it, so
-// `extend` moves the deadline), reaps the sandbox then, and also reaps it if its creator dies mid-creation.
-// It exits as soon as the sandbox is gone, whoever removed it.
+// The per-sandbox TTL supervisor, in two stages with one pid. The idle stage is the agent binary in `--supervise`
+// mode (supervise.c, well under a megabyte): it sleeps until the record's expiry, re-reading the record when it
+// changes (so `extend` moves the deadline), and watches for a creator that died mid-creation. When the sandbox is
+// due it execs the Node stage, supervisor-main.ts, which runs superviseSandbox below: it decides again from the
+// record, reaps, and exits as soon as the sandbox is gone, whoever removed it.
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -58,22 +60,59 @@ export async function superviseSandbox(options: SuperviseOptions): Promise<Super
 
 const supervisorMainPath = fileURLToPath(new URL(`./${supervisorScriptName}`, import.meta.url));
 
+export interface StartSupervisorOptions {
+  readonly sandboxId: string;
+  readonly stateHome: string;
+  readonly runRoot: string;
+  /** The compiled agent; its `--supervise` mode is the idle stage. */
+  readonly agentBinary: string;
+  /** The record file the idle stage watches. */
+  readonly recordFile: string;
+  readonly routerNetns: string;
+  readonly creatorPid: number;
+  readonly creatorStartTicks?: string;
+}
+
+/** Longest sleep of the idle stage while the sandbox is being created: how late a creator's death is noticed. */
+const provisioningPollMs = 2_000;
+
+/** The idle stage's argv: its own options, then (after `--`) the Node stage it execs when the sandbox is due. */
+export function formatSupervisorArgs(options: StartSupervisorOptions): string[] {
+  return [
+    '--supervise',
+    '--record',
+    options.recordFile,
+    '--router-netns',
+    options.routerNetns,
+    '--creator-pid',
+    String(options.creatorPid),
+    ...(options.creatorStartTicks === undefined ? [] : ['--creator-start-ticks', options.creatorStartTicks]),
+    '--poll-ms',
+    String(provisioningPollMs),
+    '--',
+    process.execPath,
+    '--disable-warning=ExperimentalWarning',
+    supervisorMainPath,
+    options.sandboxId,
+    '--state-home',
+    options.stateHome,
+    '--run-root',
+    options.runRoot,
+  ];
+}
+
 /**
  * Starts the supervisor of a sandbox as a detached process (own session, so Ctrl-C and the creator's exit do not
- * reach it). Returns its pid for the record.
+ * reach it). Returns its pid for the record; the pid stays the same when the idle stage execs the Node stage.
  */
-export async function startSupervisor(options: { readonly sandboxId: string; readonly stateHome: string; readonly runRoot: string }): Promise<number> {
+export async function startSupervisor(options: StartSupervisorOptions): Promise<number> {
   const paths = getRuntimePaths(options.runRoot, options.sandboxId);
   await mkdir(paths.logDir, { recursive: true });
-  const child = startDetached(
-    process.execPath,
-    ['--disable-warning=ExperimentalWarning', supervisorMainPath, options.sandboxId, '--state-home', options.stateHome, '--run-root', options.runRoot],
-    { stderrFile: join(paths.logDir, 'supervisor.log') },
-  );
+  const child = startDetached(options.agentBinary, formatSupervisorArgs(options), { stderrFile: join(paths.logDir, 'supervisor.log') });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (error) =>
-      reject(new SandboxError(SandboxErrorCodes.provisionFailed, `could not start the TTL supervisor (${process.execPath} ${supervisorMainPath}): ${error.message}`, { cause: error })),
+      reject(new SandboxError(SandboxErrorCodes.provisionFailed, `could not start the TTL supervisor (${options.agentBinary} --supervise): ${error.message}`, { cause: error })),
     );
   });
   const pid = child.pid;

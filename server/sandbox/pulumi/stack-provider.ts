@@ -3,11 +3,12 @@
 // Half-created stacks are destroyed before the error reaches the caller, so a failed create leaves nothing.
 import { listCniNames, describeCniReadiness } from '../../../infra/cni/catalog.ts';
 import type { ClusterProvider } from '../../../infra/cni/catalog.ts';
-import { InfraConfigError, parseSandboxConfig } from '../../../infra/config.ts';
 import { isSandboxId } from '../../../infra/naming.ts';
 import type { CreateSandboxOptions, ProviderAvailability, SandboxHandle, SandboxProvider, SandboxRecord } from '../contract.ts';
 import { SandboxError, SandboxErrorCodes } from '../contract.ts';
 import type { KubeClientFactory } from '../k8s/kube-client.ts';
+import type { KubeClientSource } from '../cluster/kube-client-source.ts';
+import { resolveKubeClientFactory } from '../cluster/kube-client-source.ts';
 import type { KubeSandbox, KubeSandboxTimings } from '../k8s/kube-sandbox.ts';
 import { createKubeSandbox, defaultKubeSandboxTimings } from '../k8s/kube-sandbox.ts';
 import { defaultAgnhostImage } from '../k8s/manifests.ts';
@@ -18,7 +19,6 @@ import { createTtlSupervisor } from '../k8s/ttl-supervisor.ts';
 import type { Automation } from './automation.ts';
 import type { HostFacts, Problem } from './preflight.ts';
 import { checkPulumiCli, formatProblems } from './preflight.ts';
-import { createStackDriver } from './stack-driver.ts';
 import type { StackDriver } from './stack-driver.ts';
 import { isProcessAlive } from './stale-locks.ts';
 
@@ -35,7 +35,8 @@ export const defaultProvisionTimings: ProvisionTimings = { ...defaultKubeSandbox
 export interface PulumiProviderDeps {
   /** Opened on first use (checkHost never needs it), so a host without Pulumi can still list providers. */
   readonly openAutomation: () => Promise<Automation>;
-  readonly createKubeClient: KubeClientFactory;
+  /** Loaded on first use: checkHost and discover never need it. */
+  readonly createKubeClient: KubeClientSource;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly host: HostFacts;
@@ -66,7 +67,8 @@ export function createStackProvider(spec: StackProviderSpec, deps: PulumiProvide
   const files = createSandboxFiles(deps.home, spec.name);
   let driverPromise: Promise<StackDriver> | undefined;
   const openDriver = (): Promise<StackDriver> => {
-    driverPromise ??= deps.openAutomation().then((automation) =>
+    // The driver (and through infra/outputs.ts the Pulumi SDK) loads on first use: preflight never needs it.
+    driverPromise ??= Promise.all([deps.openAutomation(), import('./stack-driver.ts')]).then(([automation, { createStackDriver }]) =>
       createStackDriver({ automation, logger: deps.logger, hostname: deps.hostname, isProcessAlive: deps.isProcessAlive ?? isProcessAlive }),
     );
     return driverPromise;
@@ -133,6 +135,8 @@ export function createStackProvider(spec: StackProviderSpec, deps: PulumiProvide
         ...(options.name === undefined ? {} : { [bookkeepingKeys.sandboxName]: options.name }),
         ...(options.scenario === undefined ? {} : { [bookkeepingKeys.scenario]: options.scenario }),
       };
+      // Loaded here, not at the top: infra/config.ts pulls in the Pulumi SDK, which `rehearse ls` never needs.
+      const { InfraConfigError, parseSandboxConfig } = await import('../../../infra/config.ts');
       try {
         parseSandboxConfig(config);
       } catch (error) {
@@ -188,7 +192,7 @@ export function createStackProvider(spec: StackProviderSpec, deps: PulumiProvide
         return failAndClean(error);
       }
       progress('cluster', 'cluster created', 0.55);
-      const client = deps.createKubeClient(kubeconfig);
+      const client = (await resolveKubeClientFactory(deps.createKubeClient))(kubeconfig);
       const handle = makeHandle(record, client, driver);
       try {
         await provisionKubeSandbox({
@@ -218,7 +222,7 @@ export function createStackProvider(spec: StackProviderSpec, deps: PulumiProvide
       const outputs = await driver.readOutputs(record.id);
       if (outputs === undefined) return undefined;
       const cluster = await files.loadCluster(record.id);
-      const handle = makeHandle(record, deps.createKubeClient(outputs.kubeconfig), driver, cluster);
+      const handle = makeHandle(record, (await resolveKubeClientFactory(deps.createKubeClient))(outputs.kubeconfig), driver, cluster);
       if (cluster !== undefined) await handle.refreshAddresses();
       supervisor.arm(record);
       return handle;

@@ -5,7 +5,7 @@ import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
 import { SandboxError } from '../../contract.ts';
 import { AgentErrorCodes, checkAgentRequest, encodeAgentRequest, parseAgentResponse } from './agent-protocol.ts';
-import type { AgentProtocol, AgentRequest, AgentResponse, AgentResult, AgentStats } from './agent-protocol.ts';
+import type { AgentProtocol, AgentReloaded, AgentRequest, AgentResponse, AgentResult, AgentStats } from './agent-protocol.ts';
 
 export interface AgentConnectOptions {
   readonly signal?: AbortSignal;
@@ -147,6 +147,13 @@ export class AgentClient implements AsyncDisposable {
   async stats(options: AgentRequestOptions = {}): Promise<AgentStats> {
     const response = await this.send({ kind: 'stats' }, 'stats', this.commandTimeoutMs, options);
     if (response.kind !== 'stats') throw this.mismatch(response);
+    return response;
+  }
+
+  /** A DNS agent reads its records file again; rejects (LOCAL_AGENT_REJECTED) when the file is broken or this agent serves no DNS. */
+  async reloadDns(options: AgentRequestOptions = {}): Promise<AgentReloaded> {
+    const response = await this.send({ kind: 'reload' }, 'reloaded', this.commandTimeoutMs, options);
+    if (response.kind !== 'reloaded') throw this.mismatch(response);
     return response;
   }
 

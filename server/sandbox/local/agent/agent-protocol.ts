@@ -98,7 +98,9 @@ export type AgentRequest =
   | ProbeNameRequest
   | ResolveRequest
   | { readonly kind: 'ping'; readonly id: string }
-  | { readonly kind: 'stats'; readonly id: string };
+  | { readonly kind: 'stats'; readonly id: string }
+  /** A DNS agent reads its records file again (RELOADED with the number of names, or ERROR and the old records stay). */
+  | { readonly kind: 'reload'; readonly id: string };
 
 export interface AgentResult {
   readonly kind: 'result';
@@ -118,9 +120,17 @@ export interface AgentStats {
   readonly probes: number;
 }
 
+export interface AgentReloaded {
+  readonly kind: 'reloaded';
+  readonly id: string;
+  /** Names the DNS server now answers (declared names and their parents in the zone). */
+  readonly names: number;
+}
+
 export type AgentResponse =
   | AgentResult
   | AgentStats
+  | AgentReloaded
   | { readonly kind: 'pong'; readonly id: string }
   /** The agent could not parse a request; `id` is absent when the request had no usable id. */
   | { readonly kind: 'error'; readonly id?: string; readonly message: string };
@@ -151,6 +161,7 @@ export function checkAgentRequest(request: AgentRequest): string | undefined {
   switch (request.kind) {
     case 'ping':
     case 'stats':
+    case 'reload':
       return undefined;
     case 'resolve':
       if (!isAgentHostname(request.hostname)) return `not a DNS name: ${JSON.stringify(request.hostname)}`;
@@ -175,6 +186,8 @@ export function encodeAgentRequest(request: AgentRequest): string {
       return `PING ${request.id}\n`;
     case 'stats':
       return `STATS ${request.id}\n`;
+    case 'reload':
+      return `RELOAD ${request.id}\n`;
     case 'resolve':
       return `RESOLVE ${request.id} ${request.hostname} ${request.timeoutMs}\n`;
     case 'probe':
@@ -212,6 +225,14 @@ export function parseAgentResponse(line: string): ParseOutcome<AgentResponse> {
         return { ok: false, problem: `malformed STATS line: ${JSON.stringify(line)}` };
       }
       return { ok: true, value: { kind: 'stats', id: match[1], rssKb, probes } };
+    }
+    case 'RELOADED': {
+      const match = /^(\S+) names=(\S+)$/.exec(rest);
+      const names = parseUint(match?.[2]);
+      if (match === null || match[1] === undefined || !isAgentRequestId(match[1]) || names === undefined) {
+        return { ok: false, problem: `malformed RELOADED line: ${JSON.stringify(line)}` };
+      }
+      return { ok: true, value: { kind: 'reloaded', id: match[1], names } };
     }
     case 'ERROR': {
       const sp = rest.indexOf(' ');
@@ -260,6 +281,8 @@ export interface AgentListener {
 }
 
 export interface AgentLaunchOptions {
+  /** Enter this network namespace (a name under /run/netns) before opening any socket. */
+  readonly netns?: string;
   readonly controlPath: string;
   /** `ns/name`: what the agent answers to every connection. */
   readonly identity: string;
@@ -268,6 +291,16 @@ export interface AgentLaunchOptions {
   readonly search?: readonly string[];
   /** Default 5, as Kubernetes writes into pods' resolv.conf. */
   readonly ndots?: number;
+  /** The kube-dns pod: serve the cluster DNS from this records file (dns-records.ts writes it). */
+  readonly dns?: AgentDnsOptions;
+}
+
+export interface AgentDnsOptions {
+  readonly recordsFile: string;
+  /** Default 53; 0 picks a free port (reported in the READY line). */
+  readonly port?: number;
+  /** Default: every address of the pod (0.0.0.0 and ::). */
+  readonly ip?: string;
 }
 
 export function formatAgentListener(listener: AgentListener): string {
@@ -278,6 +311,9 @@ export function formatAgentListener(listener: AgentListener): string {
 export function checkAgentLaunchOptions(options: AgentLaunchOptions): string | undefined {
   if (options.controlPath === '' || Buffer.byteLength(options.controlPath) > agentLimits.maxControlPathBytes) {
     return `control socket path must be 1..${agentLimits.maxControlPathBytes} bytes: ${options.controlPath}`;
+  }
+  if (options.netns !== undefined && (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.netns) || options.netns === '.' || options.netns === '..')) {
+    return `netns must be a namespace name from /run/netns: ${JSON.stringify(options.netns)}`;
   }
   if (!/^[\x21-\x7e]{1,253}$/.test(options.identity)) return `identity must be 1..253 printable characters without spaces: ${JSON.stringify(options.identity)}`;
   if (options.listeners.length > agentLimits.maxListeners) return `at most ${agentLimits.maxListeners} listeners per agent`;
@@ -296,6 +332,12 @@ export function checkAgentLaunchOptions(options: AgentLaunchOptions): string | u
   if (options.ndots !== undefined && !(Number.isInteger(options.ndots) && options.ndots >= 0 && options.ndots <= 15)) {
     return `ndots must be 0..15: ${options.ndots}`;
   }
+  if (options.dns !== undefined) {
+    if (options.dns.recordsFile === '') return 'the DNS records file path is empty';
+    const port = options.dns.port;
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) return `DNS port must be 0..65535: ${port}`;
+    if (options.dns.ip !== undefined && isIP(options.dns.ip) === 0) return `DNS listen address is not an IP: ${options.dns.ip}`;
+  }
   return undefined;
 }
 
@@ -303,11 +345,17 @@ export function checkAgentLaunchOptions(options: AgentLaunchOptions): string | u
 export function formatAgentArgs(options: AgentLaunchOptions): string[] {
   const problem = checkAgentLaunchOptions(options);
   if (problem !== undefined) throw new TypeError(problem);
-  const args = ['--control', options.controlPath, '--identity', options.identity];
+  const args = [...(options.netns === undefined ? [] : ['--netns', options.netns]), '--control', options.controlPath, '--identity', options.identity];
   for (const listener of options.listeners) args.push('--listen', formatAgentListener(listener));
   if (options.nameserver !== undefined) args.push('--nameserver', options.nameserver);
   for (const domain of options.search ?? []) args.push('--search', domain);
   if (options.ndots !== undefined) args.push('--ndots', String(options.ndots));
+  if (options.dns !== undefined) {
+    args.push('--dns-records', options.dns.recordsFile);
+    if (options.dns.port !== undefined || options.dns.ip !== undefined) {
+      args.push('--dns-listen', `${options.dns.port ?? 53}${options.dns.ip === undefined ? '' : `@${options.dns.ip}`}`);
+    }
+  }
   return args;
 }
 
@@ -318,18 +366,25 @@ export type ListenerStatus =
   | { readonly state: 'error'; readonly errno: string };
 
 export interface AgentReadyListener {
-  /** As given on the command line: `tcp:80`, `udp:53@10.0.0.1`. */
+  /** As given on the command line: `tcp:80`, `udp:53@10.0.0.1`; the DNS server as `dns:<bound port>[@ip]`. */
   readonly spec: string;
   readonly status: ListenerStatus;
 }
 
-/** `READY tcp:80=ok sctp:80=unsupported udp:53=error:EADDRINUSE`: the agent's first stdout line. */
+/** The port a DNS agent's server is bound to, from its READY listeners (`dns:53=ok`); undefined when it has none. */
+export function findDnsPort(listeners: readonly AgentReadyListener[]): number | undefined {
+  const dns = listeners.find((listener) => listener.spec.startsWith('dns:') && listener.status.state === 'ok');
+  const port = dns === undefined ? undefined : /^dns:([0-9]{1,5})/.exec(dns.spec)?.[1];
+  return port === undefined ? undefined : Number(port);
+}
+
+/** `READY tcp:80=ok sctp:80=unsupported udp:53=error:EADDRINUSE dns:53=ok`: the agent's first stdout line. */
 export function parseAgentReadyLine(line: string): ParseOutcome<readonly AgentReadyListener[]> {
   const parts = line.split(' ');
   if (parts[0] !== 'READY') return { ok: false, problem: `expected READY, got ${JSON.stringify(line.slice(0, 200))}` };
   const listeners: AgentReadyListener[] = [];
   for (const part of parts.slice(1)) {
-    const match = /^((?:tcp|udp|sctp):[0-9]{1,5}(?:@[0-9A-Fa-f.:]+)?)=(ok|unsupported|error:[A-Z0-9]+)$/.exec(part);
+    const match = /^((?:tcp|udp|sctp|dns):[0-9]{1,5}(?:@[0-9A-Fa-f.:]+)?)=(ok|unsupported|error:[A-Z0-9]+)$/.exec(part);
     const spec = match?.[1];
     const state = match?.[2];
     if (spec === undefined || state === undefined) return { ok: false, problem: `malformed listener status ${JSON.stringify(part)}` };

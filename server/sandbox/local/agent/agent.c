@@ -1,10 +1,14 @@
 /* rehearsal pod agent: serves a local-sandbox pod's declared ports and runs probes for the server over a unix socket.
  *
- * One process per pod network namespace, started as `ip netns exec <netns> agent --control <path> --identity <ns/name>
- * --listen tcp:80 ...`. Everything runs in one epoll loop on non-blocking sockets, so a pod costs about a megabyte and
+ * One process per pod network namespace, started as `agent --netns <netns> --control <path> --identity <ns/name>
+ * --listen tcp:80 ...` (it enters the namespace itself: no `ip netns exec` process, no mounts), or inside one already. Everything runs in one epoll loop on non-blocking sockets, so a pod costs about a megabyte and
  * hundreds of probes run at once. The router's nftables make denials visible at once: an egress deny answers with ICMP
  * no-route (ENETUNREACH), an ingress deny with ICMP host-unreachable (EHOSTUNREACH), nothing listening is a TCP RST or
  * ICMP port-unreachable (ECONNREFUSED). This agent reports each distinctly and never guesses.
+ *
+ * The kube-dns pod's agent is also the sandbox's DNS server (`--dns-records <file> [--dns-listen <port>[@<ip>]]`,
+ * ../dns/dns-server.c): UDP and TCP port 53 in the same loop, records reloaded on SIGHUP or RELOAD.
+ * `agent --supervise ...` is a different program sharing the binary: a sandbox's idle TTL supervisor (supervise.c).
  *
  * Control protocol (newline-delimited, answered in any order; see agent-protocol.ts for the TypeScript side):
  *   PROBE <id> <tcp|udp|sctp> <dst-ip> <port> <timeoutMs> <src-ip|->
@@ -12,9 +16,11 @@
  *   RESOLVE <id> <hostname> <timeoutMs>
  *   PING <id>            -> PONG <id>
  *   STATS <id>           -> STATS <id> rss_kb=<n> probes=<n>
+ *   RELOAD <id>          -> RELOADED <id> names=<n>   (DNS agents: read the records file again)
  *   result               -> RESULT <id> <status> <latencyUs> <resolved-ip|-> <detail>
  *   malformed request    -> ERROR <id|-> <message>
- * SIGTERM, SIGINT or SIGHUP: close everything, unlink the control socket, exit 0.
+ * SIGTERM or SIGINT: close everything, unlink the control socket, exit 0. SIGHUP: a DNS agent reloads its records
+ * (keeping the old ones if the file is broken); any other agent exits like on SIGTERM.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -35,6 +42,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../dns/dns-server.h"
+#include "supervise.h"
 
 #ifndef IPPROTO_SCTP
 #define IPPROTO_SCTP 132
@@ -55,7 +65,7 @@
 #define DNS_PORT 53
 
 enum proto { P_TCP, P_UDP, P_SCTP };
-enum kind { K_SIGNAL = 1, K_CONTROL, K_CONN, K_LISTENER, K_LISTENER6, K_PROBE };
+enum kind { K_SIGNAL = 1, K_CONTROL, K_CONN, K_LISTENER, K_LISTENER6, K_PROBE, K_DNS };
 enum request { R_PROBE, R_PROBE_NAME, R_RESOLVE };
 enum phase { PH_DNS, PH_CONNECT, PH_READ, PH_UDP_WAIT };
 
@@ -112,6 +122,8 @@ struct probe {
     char qname[MAX_HOSTNAME + 2];
     uint16_t dns_id;
     char resolved[INET6_ADDRSTRLEN];
+    /* A candidate name was REFUSED (outside the nameserver's zone) rather than NXDOMAIN. */
+    int was_refused;
     char rbuf[MAX_DETAIL + 1];
     size_t rlen;
 };
@@ -129,6 +141,11 @@ static struct {
     char search[MAX_SEARCH][MAX_HOSTNAME + 1];
     int nsearch;
     int ndots;
+    const char *netns;
+    const char *dns_records;
+    const char *dns_listen_ip;
+    unsigned dns_port;
+    int dns_listen_given;
     int epfd;
     int sigfd;
     int control_fd;
@@ -587,7 +604,13 @@ static enum dns_outcome dns_parse_response(struct probe *p, const uint8_t *m, si
     if (!dns_read_name(m, len, &off, name, sizeof name) || off + 4 > len) return DNS_IGNORE;
     if (!ieq(name, p->qname)) return DNS_IGNORE;
     off += 4;
+    /* NXDOMAIN, and REFUSED from an authoritative-only server for names outside its zone: try the next candidate,
+     * as glibc's resolver goes on through the search list. */
     if (*rcode == 3) return DNS_NO_ADDRESS;
+    if (*rcode == 5) {
+        p->was_refused = 1;
+        return DNS_NO_ADDRESS;
+    }
     if (*rcode != 0) return DNS_FAILED;
     /* Follow CNAME chains from the question name; accept the first A record whose owner is on the chain. */
     char chain[8][MAX_HOSTNAME + 2];
@@ -660,8 +683,9 @@ static void dns_on_readable(struct probe *p) {
 static void dns_send_next(struct probe *p) {
     for (;;) {
         if (!dns_candidate(p, p->candidate, p->qname, sizeof p->qname)) {
-            char detail[MAX_HOSTNAME + 64];
-            snprintf(detail, sizeof detail, "no A record for %s (search list exhausted)", p->host);
+            char detail[MAX_HOSTNAME + 128];
+            snprintf(detail, sizeof detail, "no A record for %s (search list exhausted%s)", p->host,
+                     p->was_refused ? "; names outside the cluster zone were refused" : "");
             probe_finish(p, "dns-nxdomain", now_us() - p->start_us, detail);
             return;
         }
@@ -863,6 +887,27 @@ static void handle_line(int slot, char *line, size_t len) {
         conn_printf(slot, "ERROR - request id must be 1-64 characters of [A-Za-z0-9_.:-]");
         return;
     }
+    if (strcmp(cmd, "RELOAD") == 0) {
+        if (nt != 2) {
+            conn_printf(slot, "ERROR %s RELOAD takes no arguments", id);
+            return;
+        }
+        if (!g.dns_records) {
+            conn_printf(slot, "ERROR %s this agent serves no DNS (start it with --dns-records <file>)", id);
+            return;
+        }
+        char err[512];
+        long names = dns_server_reload(err, sizeof err);
+        if (names < 0) {
+            char clean[512];
+            sanitize(err, strlen(err), clean, sizeof clean);
+            fprintf(stderr, "agent: dns: reload failed, keeping the previous records: %s\n", err);
+            conn_printf(slot, "ERROR %s reload failed, keeping the previous records: %s", id, clean);
+            return;
+        }
+        conn_printf(slot, "RELOADED %s names=%ld", id, names);
+        return;
+    }
     if (strcmp(cmd, "PING") == 0 || strcmp(cmd, "STATS") == 0) {
         if (nt != 2) {
             conn_printf(slot, "ERROR %s %s takes no arguments", id, cmd);
@@ -893,7 +938,7 @@ static void handle_line(int slot, char *line, size_t len) {
     else if (strcmp(cmd, "PROBE_NAME") == 0) request = R_PROBE_NAME;
     else if (strcmp(cmd, "RESOLVE") == 0) request = R_RESOLVE;
     else {
-        conn_printf(slot, "ERROR %s unknown command (PROBE, PROBE_NAME, RESOLVE, PING, STATS)", id);
+        conn_printf(slot, "ERROR %s unknown command (PROBE, PROBE_NAME, RESOLVE, PING, STATS, RELOAD)", id);
         return;
     }
     int want = request == R_RESOLVE ? 4 : 7;
@@ -1219,8 +1264,9 @@ static void open_listener(int index) {
 /* ---------- startup ---------- */
 
 static void usage(const char *problem) {
-    die("%s\nusage: agent --control <unix socket path> --identity <ns/name> [--listen <tcp|udp|sctp>:<port>[@<ip>]]... "
-        "[--nameserver <ip>] [--search <domain>]... [--ndots <n>]",
+    die("%s\nusage: agent [--netns <name>] --control <unix socket path> --identity <ns/name> [--listen <tcp|udp|sctp>:<port>[@<ip>]]... "
+        "[--nameserver <ip>] [--search <domain>]... [--ndots <n>] [--dns-records <file> [--dns-listen <port>[@<ip>]]]\n"
+        "   or: agent --supervise ... (see supervise.c)",
         problem);
 }
 
@@ -1280,11 +1326,34 @@ static void parse_args(int argc, char **argv) {
             unsigned long n;
             if (!parse_uint(v, 0, 15, &n)) usage("--ndots must be 0..15");
             g.ndots = (int)n;
+        } else if (strcmp(a, "--netns") == 0) {
+            size_t n = strlen(v);
+            if (n < 1 || n > 64 || strchr(v, '/') || strcmp(v, ".") == 0 || strcmp(v, "..") == 0) usage("--netns must be a namespace name from /run/netns");
+            g.netns = v;
+        } else if (strcmp(a, "--dns-records") == 0) {
+            if (v[0] == '\0') usage("--dns-records needs a file");
+            g.dns_records = v;
+        } else if (strcmp(a, "--dns-listen") == 0) {
+            static char copy[80];
+            if (strlen(v) >= sizeof copy) usage("--dns-listen value too long");
+            snprintf(copy, sizeof copy, "%s", v);
+            char *at = strchr(copy, '@');
+            if (at) *at = '\0';
+            unsigned long port;
+            if (!parse_uint(copy, 0, 65535, &port)) usage("--dns-listen must look like 53 or 0@127.0.0.1 (port 0: any free port)");
+            struct sockaddr_storage probe_addr;
+            socklen_t probe_len;
+            if (at && !parse_ip(at + 1, 0, &probe_addr, &probe_len)) usage("--dns-listen address must be an IPv4 or IPv6 address");
+            g.dns_port = (unsigned)port;
+            g.dns_listen_ip = at ? at + 1 : NULL;
+            g.dns_listen_given = 1;
         } else {
             usage("unknown option");
         }
     }
     if (!g.control_path) usage("--control is required");
+    if (g.dns_listen_given && !g.dns_records) usage("--dns-listen needs --dns-records");
+    if (g.dns_records && !g.dns_listen_given) g.dns_port = DNS_PORT;
     if (!g.identity[0]) usage("--identity is required");
 }
 
@@ -1317,10 +1386,16 @@ static void open_control(void) {
 }
 
 static void announce_ready(void) {
-    char line[MAX_LISTENERS * 140 + 16];
+    char line[MAX_LISTENERS * 140 + 160];
     size_t off = (size_t)snprintf(line, sizeof line, "READY");
     for (int i = 0; i < g.nlisteners; i++) {
         int w = snprintf(line + off, sizeof line - off, " %s=%s", g.listeners[i].spec, g.listeners[i].status);
+        if (w > 0) off += (size_t)w;
+    }
+    if (g.dns_records) {
+        char dns[140];
+        dns_server_describe(dns, sizeof dns);
+        int w = snprintf(line + off, sizeof line - off, " %s", dns);
         if (w > 0) off += (size_t)w;
     }
     line[off++] = '\n';
@@ -1333,10 +1408,33 @@ static void announce_ready(void) {
     }
 }
 
+static uint64_t dns_tag(uint32_t slot, uint32_t gen) { return tag(K_DNS, slot, gen); }
+
+/* SIGHUP on a DNS agent: read the records again; a broken file leaves the old records in service. */
+static void reload_dns(void) {
+    char err[512];
+    long names = dns_server_reload(err, sizeof err);
+    if (names < 0)
+        fprintf(stderr, "agent: dns: reload failed, keeping the previous records: %s\n", err);
+    else
+        fprintf(stderr, "agent: dns: reloaded %ld names from %s\n", names, g.dns_records);
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--supervise") == 0) return supervise_main(argc, argv);
     for (int i = 0; i < MAX_CONNS; i++) g.conns[i].fd = -1;
     for (int i = 0; i < MAX_PROBES; i++) g.probes[i].fd = -1;
     parse_args(argc, argv);
+    if (g.netns) {
+        /* Enter the pod's network namespace before the first socket: every listener and probe lives in it. The
+         * control socket is a path, which the namespace does not change. */
+        char path[96];
+        snprintf(path, sizeof path, "/run/netns/%s", g.netns);
+        int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0) die("--netns %s: cannot open %s: %s", g.netns, path, strerror(errno));
+        if (setns(nsfd, CLONE_NEWNET) < 0) die("--netns %s: setns: %s (needs root or CAP_SYS_ADMIN)", g.netns, strerror(errno));
+        close(nsfd);
+    }
 
     if (getrandom(&g.rng, sizeof g.rng, GRND_NONBLOCK) != (ssize_t)sizeof g.rng) g.rng = now_us();
     g.rng |= 1;
@@ -1363,6 +1461,12 @@ int main(int argc, char **argv) {
     g.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
     for (int i = 0; i < g.nlisteners; i++) open_listener(i);
+    if (g.dns_records) {
+        char err[512];
+        if (!dns_server_load(g.dns_records, err, sizeof err)) die("dns: %s", err);
+        /* A bind failure is reported in the READY line (dns:53=error:...), like any listener's. */
+        dns_server_listen(g.dns_listen_ip, g.dns_port, g.epfd, dns_tag);
+    }
     open_control();
     announce_ready();
 
@@ -1377,6 +1481,14 @@ int main(int argc, char **argv) {
                 probe_on_deadline(p);
             else if (p->deadline_us < next)
                 next = p->deadline_us;
+        }
+        if (g.dns_records) {
+            uint64_t due = dns_server_next_deadline_us();
+            if (due <= now) {
+                dns_server_on_deadline(now);
+                due = dns_server_next_deadline_us();
+            }
+            if (due < next) next = due;
         }
         int timeout_ms = -1;
         if (next != UINT64_MAX) timeout_ms = (int)((next - now + 999) / 1000);
@@ -1394,9 +1506,17 @@ int main(int argc, char **argv) {
             switch (k) {
             case K_SIGNAL: {
                 struct signalfd_siginfo si;
-                while (read(g.sigfd, &si, sizeof si) == (ssize_t)sizeof si) g.stopping = 1;
+                while (read(g.sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                    if (si.ssi_signo == SIGHUP && g.dns_records)
+                        reload_dns();
+                    else
+                        g.stopping = 1;
+                }
                 break;
             }
+            case K_DNS:
+                dns_server_on_event(slot, gen, ev, now_us());
+                break;
             case K_CONTROL:
                 control_on_readable();
                 break;
@@ -1436,6 +1556,7 @@ int main(int argc, char **argv) {
     }
 
     for (int i = 0; i < MAX_CONNS; i++) conn_close(i);
+    if (g.dns_records) dns_server_stop();
     for (int i = 0; i < g.nlisteners; i++) {
         if (g.listeners[i].fd >= 0) close(g.listeners[i].fd);
         if (g.listeners[i].fd6 >= 0) close(g.listeners[i].fd6);

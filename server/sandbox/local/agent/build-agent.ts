@@ -1,4 +1,6 @@
-// Compiles the pod agent (agent.c) once per source and compiler, into a cache shared by every sandbox on this host.
+// Compiles the pod agent once per source and compiler, into a cache shared by every sandbox on this host. One binary:
+// the agent (agent.c), the cluster DNS server its kube-dns pod runs (../dns/dns-server.c) and the idle TTL
+// supervisor (`agent --supervise`, supervise.c).
 
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,6 +12,14 @@ import { SandboxError } from '../../contract.ts';
 import { AgentErrorCodes } from './agent-protocol.ts';
 
 export const agentSourcePath = fileURLToPath(new URL('./agent.c', import.meta.url));
+
+/** Every file the binary is built from: the .c files are compiled, the headers only change the cache key. */
+export const agentSourcePaths: readonly string[] = [
+  agentSourcePath,
+  fileURLToPath(new URL('./supervise.c', import.meta.url)),
+  fileURLToPath(new URL('../dns/dns-server.c', import.meta.url)),
+];
+const agentHeaderPaths: readonly string[] = [fileURLToPath(new URL('./supervise.h', import.meta.url)), fileURLToPath(new URL('../dns/dns-server.h', import.meta.url))];
 
 /** The flags the agent is written against; part of the cache key. */
 export const agentCompilerFlags: readonly string[] = ['-O2', '-std=c11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror'];
@@ -72,16 +82,17 @@ async function isExecutable(path: string): Promise<boolean> {
 }
 
 async function build(compiler: string, cacheDir: string): Promise<string> {
-  const source = await readFile(agentSourcePath);
+  const hash = createHash('sha256');
+  for (const path of [...agentSourcePaths, ...agentHeaderPaths]) hash.update(path.slice(path.lastIndexOf('/') + 1)).update('\0').update(await readFile(path)).update('\0');
   const version = await identifyCompiler(compiler);
-  const key = createHash('sha256').update(source).update('\0').update(compiler).update('\0').update(version).update('\0').update(agentCompilerFlags.join(' ')).digest('hex').slice(0, 16);
+  const key = hash.update(compiler).update('\0').update(version).update('\0').update(agentCompilerFlags.join(' ')).digest('hex').slice(0, 16);
   const binary = join(cacheDir, `rehearsal-agent-${key}`);
   if (await isExecutable(binary)) return binary;
   await mkdir(cacheDir, { recursive: true, mode: 0o700 });
   // Compile beside the target and rename: another process building the same key never sees a half-written file.
   const temporary = `${binary}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    await run(compiler, [...agentCompilerFlags, '-o', temporary, agentSourcePath]);
+    await run(compiler, [...agentCompilerFlags, '-o', temporary, ...agentSourcePaths]);
     await chmod(temporary, 0o755);
     await rename(temporary, binary);
   } catch (error) {
@@ -91,7 +102,7 @@ async function build(compiler: string, cacheDir: string): Promise<string> {
     const firstLine = stderr.split('\n').find((line) => line.includes('error')) ?? stderr.split('\n')[0] ?? '';
     throw new SandboxError(
       AgentErrorCodes.buildFailed,
-      `compiling the pod agent ${agentSourcePath} with ${compiler} failed${firstLine === '' ? '' : `: ${firstLine}`}; the compiler output is in this error's cause`,
+      `compiling the pod agent (${agentSourcePaths.join(', ')}) with ${compiler} failed${firstLine === '' ? '' : `: ${firstLine}`}; the compiler output is in this error's cause`,
       { cause: error },
     );
   }

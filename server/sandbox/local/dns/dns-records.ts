@@ -1,8 +1,8 @@
-// The sandbox's DNS data, derived from a Cluster as the Kubernetes DNS specification defines it; a plain JSON
-// document the DNS server process loads (and reloads on SIGHUP).
+// The sandbox's DNS data, derived from a Cluster as the Kubernetes DNS specification defines it: the single source
+// of every name the sandbox resolves. The kube-dns pod's agent (dns-server.c) serves it from the line format
+// formatDnsRecordFile writes, and reloads it on every `apply`.
 
 import { isIP } from 'node:net';
-import { z } from 'zod';
 import type { Cluster, Pod, Protocol, Service } from '../../../policy/model.ts';
 import { indexCluster, serviceBackends } from '../../../policy/select.ts';
 
@@ -175,55 +175,30 @@ function addService(builder: RecordsBuilder, zone: string, service: Service, bac
   }
 }
 
-// ---- the JSON file the DNS server reads ----
+// ---- the file the DNS server reads (its grammar is at the top of dns-server.c) ----
 
-const ipSchema = z.string().refine((text) => isIP(text) !== 0, 'not an IP address');
-const nameSchema = z.string().refine((text) => checkDnsName(text) === undefined, 'not a lowercase DNS name');
+/** The first line of every records file: dns-server.c refuses a file without it. */
+export const dnsRecordFileFormat = 'FORMAT rehearsal-dns 1';
 
-const dnsRecordsSchema = z
-  .object({
-    version: z.literal(1),
-    zone: nameSchema,
-    ttlSeconds: z.number().int().min(0).max(86_400),
-    names: z.record(
-      nameSchema,
-      z
-        .object({
-          a: z.array(ipSchema.refine((text) => isIP(text) === 4, 'not an IPv4 address')),
-          aaaa: z.array(ipSchema.refine((text) => isIP(text) === 6, 'not an IPv6 address')),
-          srv: z.array(
-            z
-              .object({
-                priority: z.number().int().min(0).max(65535),
-                weight: z.number().int().min(0).max(65535),
-                port: z.number().int().min(0).max(65535),
-                target: nameSchema,
-              })
-              .strict(),
-          ),
-        })
-        .strict(),
-    ),
-    skipped: z.array(z.string()),
-  })
-  .strict();
-
-export function formatDnsRecords(records: DnsRecords): string {
-  return `${JSON.stringify(records, null, 2)}\n`;
-}
-
-/** Reads a records file's text; every problem is named with its JSON path. */
-export function parseDnsRecords(text: string): { readonly ok: true; readonly records: DnsRecords } | { readonly ok: false; readonly problem: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, problem: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
+/**
+ * The records as dns-server.c reads them: one directive per line (`ZONE`, `TTL`, `NAME`, `A`, `AAAA`, `SRV`), in the
+ * deterministic order of DnsRecords, so equal clusters give equal files. Names with no records get a `NAME` line
+ * (they exist: NOERROR with no data); skipped names are kept as comments, so the file says what it left out.
+ */
+export function formatDnsRecordFile(records: DnsRecords): string {
+  const lines = [
+    dnsRecordFileFormat,
+    "# written by dns-records.ts from the sandbox's cluster; served by the kube-dns pod's agent (dns-server.c)",
+    `ZONE ${records.zone}`,
+    `TTL ${records.ttlSeconds}`,
+  ];
+  for (const [name, entry] of Object.entries(records.names)) {
+    if (entry.a.length === 0 && entry.aaaa.length === 0 && entry.srv.length === 0) lines.push(`NAME ${name}`);
+    for (const address of entry.a) lines.push(`A ${name} ${address}`);
+    for (const address of entry.aaaa) lines.push(`AAAA ${name} ${address}`);
+    for (const srv of entry.srv) lines.push(`SRV ${name} ${srv.priority} ${srv.weight} ${srv.port} ${srv.target}`);
   }
-  const parsed = dnsRecordsSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
-    return { ok: false, problem: problems.join('; ') };
-  }
-  return { ok: true, records: parsed.data };
+  // Only the start of a skipped name: a hostname of any length may be skipped, and lines stay short.
+  for (const skipped of records.skipped) lines.push(`# skipped ${skipped.replaceAll('\n', ' ').slice(0, 200)}`);
+  return `${lines.join('\n')}\n`;
 }

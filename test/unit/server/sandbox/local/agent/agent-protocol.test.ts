@@ -4,6 +4,7 @@ import {
   checkAgentLaunchOptions,
   checkAgentRequest,
   encodeAgentRequest,
+  findDnsPort,
   formatAgentArgs,
   isAgentHostname,
   parseAgentReadyLine,
@@ -19,6 +20,7 @@ describe('encodeAgentRequest', () => {
     [{ kind: 'probe', id: 'x', protocol: 'udp', ip: 'fd00::5', port: 53, timeoutMs: 1, sourceIp: 'fd00::1' }, 'PROBE x udp fd00::5 53 1 fd00::1\n'],
     [{ kind: 'probe-name', id: 'n', protocol: 'sctp', hostname: 'web.x.svc.cluster.local.', port: 9000, timeoutMs: 600000 }, 'PROBE_NAME n sctp web.x.svc.cluster.local. 9000 600000 -\n'],
     [{ kind: 'resolve', id: 'r', hostname: '_http._tcp.web', timeoutMs: 250 }, 'RESOLVE r _http._tcp.web 250\n'],
+    [{ kind: 'reload', id: 'd1' }, 'RELOAD d1\n'],
   ])('writes %j as one line', (request, line) => {
     expect(encodeAgentRequest(request)).toBe(line);
   });
@@ -75,6 +77,10 @@ describe('parseAgentResponse', () => {
     expect(parseAgentResponse('ERROR - empty request')).toEqual({ ok: true, value: { kind: 'error', message: 'empty request' } });
   });
 
+  it('reads RELOADED with the number of names the DNS server now answers', () => {
+    expect(parseAgentResponse('RELOADED d1 names=212')).toEqual({ ok: true, value: { kind: 'reloaded', id: 'd1', names: 212 } });
+  });
+
   it.each([
     ['an unknown status', 'RESULT r allowed 1 - x/b'],
     ['a negative latency', 'RESULT r connected -1 - x/b'],
@@ -89,6 +95,8 @@ describe('parseAgentResponse', () => {
     ['an empty line', ''],
     ['a PONG with two ids', 'PONG a b'],
     ['STATS fields out of order', 'STATS s probes=1 rss_kb=2'],
+    ['RELOADED without a count', 'RELOADED d1'],
+    ['RELOADED with a negative count', 'RELOADED d1 names=-1'],
     ['an ERROR without a message', 'ERROR x'],
     ['a control character', 'RESULT r connected 1 - x/b\u0000'],
     ['a non-ASCII character', 'RESULT r connected 1 - x/bé'],
@@ -116,6 +124,17 @@ describe('parseAgentReadyLine', () => {
     expect(parseAgentReadyLine('READY')).toEqual({ ok: true, value: [] });
   });
 
+  it('reads the DNS server of a kube-dns agent and the port it is bound to', () => {
+    const ready = parseAgentReadyLine('READY tcp:8080=ok dns:53=ok');
+    expect(ready).toEqual({ ok: true, value: [{ spec: 'tcp:8080', status: { state: 'ok' } }, { spec: 'dns:53', status: { state: 'ok' } }] });
+    expect(ready.ok ? findDnsPort(ready.value) : undefined).toBe(53);
+    const loopback = parseAgentReadyLine('READY dns:40123@127.0.0.1=ok');
+    expect(loopback.ok ? findDnsPort(loopback.value) : undefined).toBe(40123);
+    const failed = parseAgentReadyLine('READY dns:53=error:EADDRINUSE');
+    expect(failed.ok ? failed.value[0]?.status : undefined).toEqual({ state: 'error', errno: 'EADDRINUSE' });
+    expect(failed.ok ? findDnsPort(failed.value) : 0).toBeUndefined();
+  });
+
   it.each(['agent: --control is required', 'READY tcp:80=maybe', 'READY tcp:80', 'READY icmp:1=ok', 'READY  tcp:80=ok'])('rejects %j', (line) => {
     expect(parseAgentReadyLine(line).ok).toBe(false);
   });
@@ -141,7 +160,19 @@ describe('formatAgentArgs', () => {
     ]);
   });
 
+  it('enters a namespace first and serves DNS from a records file when asked', () => {
+    expect(formatAgentArgs({ netns: 'rh-0a0b0c0d-p3', controlPath: '/run/rehearsal/sb-1/p3.sock', identity: 'kube-system/coredns', listeners: [], dns: { recordsFile: '/run/rehearsal/sb-1/dns-records.txt' } })).toEqual([
+      '--netns', 'rh-0a0b0c0d-p3', '--control', '/run/rehearsal/sb-1/p3.sock', '--identity', 'kube-system/coredns', '--dns-records', '/run/rehearsal/sb-1/dns-records.txt',
+    ]);
+    expect(formatAgentArgs({ controlPath: '/tmp/d.sock', identity: 'x/d', listeners: [], dns: { recordsFile: '/tmp/r.txt', port: 0, ip: '127.0.0.1' } }).slice(-4)).toEqual([
+      '--dns-records', '/tmp/r.txt', '--dns-listen', '0@127.0.0.1',
+    ]);
+  });
+
   it.each([
+    ['a namespace name with a slash', { netns: '../etc', controlPath: '/tmp/a.sock', identity: 'x/a', listeners: [] }],
+    ['a DNS port out of range', { controlPath: '/tmp/a.sock', identity: 'x/a', listeners: [], dns: { recordsFile: '/tmp/r.txt', port: 70000 } }],
+    ['a DNS address that is not an IP', { controlPath: '/tmp/a.sock', identity: 'x/a', listeners: [], dns: { recordsFile: '/tmp/r.txt', ip: 'localhost' } }],
     ['a control path longer than a unix socket allows', { controlPath: `/tmp/${'x'.repeat(110)}`, identity: 'x/a', listeners: [] }],
     ['an identity with a space', { controlPath: '/tmp/a.sock', identity: 'x a', listeners: [] }],
     ['a listener on port 0', { controlPath: '/tmp/a.sock', identity: 'x/a', listeners: [{ protocol: 'tcp' as const, port: 0 }] }],

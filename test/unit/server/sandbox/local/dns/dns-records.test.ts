@@ -1,6 +1,7 @@
-// Which names the sandbox resolves, built from a Cluster as the Kubernetes DNS specification says.
+// Which names the sandbox resolves, built from a Cluster as the Kubernetes DNS specification says, and the records
+// file the kube-dns agent (dns-server.c) serves them from.
 import { describe, expect, it } from 'vitest';
-import { buildDnsRecords, formatDnsRecords, formatPodIpLabel, parseDnsRecords } from '../../../../../../server/sandbox/local/dns/dns-records.ts';
+import { buildDnsRecords, dnsRecordFileFormat, formatDnsRecordFile, formatPodIpLabel } from '../../../../../../server/sandbox/local/dns/dns-records.ts';
 import { makeCluster, makeExternal, makePod, makeService } from '../../../../../helpers/builders.ts';
 
 const cluster = makeCluster({
@@ -69,9 +70,8 @@ describe('buildDnsRecords', () => {
     expect(long.skipped).toEqual([`${'a'.repeat(64)}.example.com: label "${'a'.repeat(64)}" is not a DNS label`]);
   });
 
-  it('is deterministic and survives its own JSON file', () => {
-    expect(formatDnsRecords(buildDnsRecords(cluster))).toBe(formatDnsRecords(records));
-    expect(parseDnsRecords(formatDnsRecords(records))).toEqual({ ok: true, records });
+  it('is deterministic: the same cluster gives the same file', () => {
+    expect(formatDnsRecordFile(buildDnsRecords(cluster))).toBe(formatDnsRecordFile(records));
   });
 
   it('honours another zone and TTL', () => {
@@ -82,16 +82,37 @@ describe('buildDnsRecords', () => {
   });
 });
 
-describe('parseDnsRecords', () => {
-  it.each([
-    ['text that is not JSON', '{', 'not JSON'],
-    ['another version', JSON.stringify({ version: 2, zone: 'cluster.local', ttlSeconds: 5, names: {}, skipped: [] }), 'version'],
-    ['an IPv6 address among A records', JSON.stringify({ version: 1, zone: 'cluster.local', ttlSeconds: 5, names: { a: { a: ['fd00::1'], aaaa: [], srv: [] } }, skipped: [] }), 'names.a.a.0'],
-    ['an uppercase name', JSON.stringify({ version: 1, zone: 'cluster.local', ttlSeconds: 5, names: { A: { a: [], aaaa: [], srv: [] } }, skipped: [] }), 'names'],
-    ['an unknown field', JSON.stringify({ version: 1, zone: 'cluster.local', ttlSeconds: 5, names: {}, skipped: [], extra: 1 }), 'extra'],
-  ])('refuses %s and says where', (_name, text, where) => {
-    const parsed = parseDnsRecords(text);
-    expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.problem).toContain(where);
+describe('formatDnsRecordFile', () => {
+  const lines = formatDnsRecordFile(buildDnsRecords(cluster)).split('\n');
+
+  it('starts with the format line the server checks, then the zone and TTL', () => {
+    expect(lines.slice(0, 1)).toEqual([dnsRecordFileFormat]);
+    expect(lines).toContain('ZONE cluster.local');
+    expect(lines).toContain('TTL 5');
+    expect(lines.indexOf('ZONE cluster.local')).toBeLessThan(lines.findIndex((line) => line.startsWith('A ')));
+  });
+
+  it('writes one line per record: A, AAAA and SRV (priority, weight, port, target)', () => {
+    expect(lines).toContain('A web.x.svc.cluster.local 10.96.0.20');
+    expect(lines).toContain('AAAA b.web-headless.x.svc.cluster.local fd00::b');
+    expect(lines).toContain('SRV _http._tcp.web.x.svc.cluster.local 0 100 80 web.x.svc.cluster.local');
+    expect(lines.filter((line) => line.startsWith('A web-headless.x.svc.cluster.local '))).toEqual([
+      'A web-headless.x.svc.cluster.local 10.244.0.10',
+      'A web-headless.x.svc.cluster.local 10.244.0.11',
+    ]);
+  });
+
+  it('declares a name with no records with NAME, so it answers NOERROR and no data instead of NXDOMAIN', () => {
+    expect(lines).toContain('NAME empty.x.svc.cluster.local');
+    expect(lines.some((line) => line.startsWith('NAME web.'))).toBe(false);
+  });
+
+  it('keeps skipped names as short comment lines (the server reads lines of at most 1024 bytes)', () => {
+    const hostname = `${'a'.repeat(64)}.${'b'.repeat(2000)}.example.com`;
+    const text = formatDnsRecordFile(buildDnsRecords(makeCluster({ externals: [makeExternal('long', '192.0.2.1', [], [hostname])] })));
+    const comment = text.split('\n').find((line) => line.startsWith('# skipped '));
+    expect(comment).toBeDefined();
+    expect(comment?.length).toBeLessThanOrEqual(210);
+    expect(text.split('\n').every((line) => line.length <= 1024)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
-// DNS wire format (RFC 1035, AAAA RFC 3596, SRV RFC 2782, OPT RFC 6891): decode with strict bounds, encode with
-// name compression and truncation. Decoding hostile bytes returns a problem, never throws.
+// DNS wire format for tests (RFC 1035, AAAA RFC 3596, SRV RFC 2782, OPT RFC 6891): an implementation independent
+// of the agent's C server (dns-server.c), used to write queries to it and read its answers strictly. Decodes with
+// strict bounds and encodes with name compression; decoding hostile bytes returns a problem, never throws.
 
 export const DnsTypes = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, IXFR: 251, AXFR: 252, ANY: 255 } as const;
 export const DnsClasses = { IN: 1, CH: 3, HS: 4, ANY: 255 } as const;
@@ -497,20 +498,4 @@ export function encodeDnsMessage(message: DnsMessage): Uint8Array {
   for (const record of message.authorities) writeRecord(writer, record);
   for (const record of message.additionals) writeRecord(writer, record);
   return writer.result();
-}
-
-/**
- * Encodes a response within `maxBytes`. RFC 2181 9: when the answer does not fit, the TC bit is set and the
- * records that do not fit are left out (the client retries over TCP); an OPT record is kept when possible.
- */
-export function encodeDnsResponseWithin(message: DnsMessage, maxBytes: number): { readonly bytes: Uint8Array; readonly isTruncated: boolean } {
-  const full = encodeDnsMessage(message);
-  if (full.length <= maxBytes) return { bytes: full, isTruncated: false };
-  const opt = message.additionals.filter((record) => record.data.type === 'OPT');
-  const truncatedHeader: DnsHeader = { ...message.header, isTruncated: true };
-  for (let keep = message.answers.length - 1; keep >= 0; keep--) {
-    const candidate = encodeDnsMessage({ ...message, header: truncatedHeader, answers: message.answers.slice(0, keep), authorities: [], additionals: opt });
-    if (candidate.length <= maxBytes) return { bytes: candidate, isTruncated: true };
-  }
-  return { bytes: encodeDnsMessage({ ...message, header: truncatedHeader, answers: [], authorities: [], additionals: [] }), isTruncated: true };
 }

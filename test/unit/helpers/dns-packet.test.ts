@@ -1,7 +1,8 @@
-// The DNS codec: round trips, compression as real servers write it, and hostile packets that must never throw.
+// The tests' DNS codec (the independent side that checks the agent's DNS server): round trips, compression as
+// real servers write it, and hostile packets that must never throw.
 import { describe, expect, it } from 'vitest';
-import { decodeDnsMessage, encodeDnsMessage, encodeDnsResponseWithin, nameToLabels } from '../../../../../../server/sandbox/local/dns/dns-packet.ts';
-import type { DnsHeader, DnsMessage } from '../../../../../../server/sandbox/local/dns/dns-packet.ts';
+import { decodeDnsMessage, encodeDnsMessage, nameToLabels } from '../../helpers/dns-packet.ts';
+import type { DnsHeader, DnsMessage } from '../../helpers/dns-packet.ts';
 
 const header: DnsHeader = {
   id: 0xbeef,
@@ -168,32 +169,5 @@ describe('hostile packets', () => {
     // Some mutations stay valid (a flipped TTL or address byte); most do not. Both kinds were exercised.
     expect(decodedOk).toBeGreaterThan(0);
     expect(decodedOk).toBeLessThan(20_000);
-  });
-});
-
-describe('encodeDnsResponseWithin', () => {
-  const many: DnsMessage = {
-    header,
-    questions: [{ name: 'db.x.svc.cluster.local', type: 1, class: 1 }],
-    answers: Array.from({ length: 100 }, (_, i) => ({ name: 'db.x.svc.cluster.local', class: 1, ttlSeconds: 5, data: { type: 'A' as const, address: `10.244.1.${i}` } })),
-    authorities: [],
-    additionals: [],
-  };
-
-  it('keeps a message that fits untouched', () => {
-    const result = encodeDnsResponseWithin(response, 512);
-    expect(result.isTruncated).toBe(false);
-    expect(result.bytes).toEqual(encodeDnsMessage(response));
-  });
-
-  it('sets TC and keeps the whole records that fit in 512 bytes (RFC 2181 9)', () => {
-    const result = encodeDnsResponseWithin(many, 512);
-    expect(result.isTruncated).toBe(true);
-    expect(result.bytes.length).toBeLessThanOrEqual(512);
-    const decoded = decodeDnsMessage(result.bytes);
-    expect(decoded.ok && decoded.message.header.isTruncated).toBe(true);
-    const kept = decoded.ok ? decoded.message.answers.length : 0;
-    expect(kept).toBeGreaterThan(10);
-    expect(kept).toBeLessThan(100);
   });
 });
