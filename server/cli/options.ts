@@ -57,6 +57,19 @@ export function parsePortText(text: string, flag = '--port'): number | string {
   throw new CliError(CliErrorCodes.usage, `invalid ${flag} "${text}": use a number (80) or a named container port (http)`);
 }
 
+/** `--port` and `--protocol` as a filter to spread into matrix, diff and probe options; absent flags stay absent. */
+export interface PortFilter {
+  readonly port?: number | string;
+  readonly protocol?: Protocol;
+}
+
+export function parsePortFilter(options: { readonly port?: string | undefined; readonly protocol?: Protocol | undefined }): PortFilter {
+  return {
+    ...(options.port === undefined ? {} : { port: parsePortText(options.port) }),
+    ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
+  };
+}
+
 export function parseProtocol(value: unknown): Protocol | undefined {
   const parsed = protocolSchema.optional().safeParse(value);
   return parsed.success ? parsed.data : undefined;

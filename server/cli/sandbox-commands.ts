@@ -20,6 +20,8 @@ import { formatProblems } from '../sandbox/pulumi/preflight.ts';
 import { findClosestMatch } from '../policy/index.ts';
 import { CliError, CliErrorCodes } from './cli-error.ts';
 import type { CliIo } from './io.ts';
+import type { CommandContext } from './command.ts';
+import type { Command } from 'commander';
 
 export const ttlLimits = { minSeconds: 5, maxSeconds: 4 * 60 * 60 } as const;
 
@@ -90,6 +92,39 @@ export function resolveProviderCni(provider: ProviderName, cni: string | undefin
   throw new CliError(CliErrorCodes.unknownCni, `--provider ${provider} does not offer the CNI "${cni}"`, {
     hints: [...(suggestion === undefined ? [] : [`Did you mean "${suggestion}"?`]), `${provider} offers: ${known.join(', ')}`],
   });
+}
+
+/** `--provider` and `--kubeconfig` of the commands that create a sandbox (up, probe). */
+export function addProviderOptions(command: Command, providerDescription: string): void {
+  command.option('--provider <name>', `${providerDescription}: ${providerNameList.join(', ')}`, 'local');
+  command.option('--kubeconfig <path>', 'for --provider cluster: the kubeconfig (default: first KUBECONFIG entry, else ~/.kube/config)');
+}
+
+export interface ProviderChoice {
+  readonly providerName: ProviderName;
+  readonly cni: string;
+}
+
+/** `--provider`, `--kubeconfig` and `--cni` of a sandbox-creating command, checked together. */
+export function resolveProviderChoice(options: { readonly provider: string; readonly kubeconfig?: string | undefined; readonly cni?: string | undefined }): ProviderChoice {
+  const providerName = parseProviderName(options.provider);
+  if (options.kubeconfig !== undefined && providerName !== 'cluster') throw new CliError(CliErrorCodes.usage, '--kubeconfig is for --provider cluster');
+  return { providerName, cni: resolveProviderCni(providerName, options.cni) };
+}
+
+/**
+ * The provider a sandbox-creating command asked for, swept; undefined after telling the user why it cannot run
+ * here (the command then exits with ExitCodes.environment).
+ */
+export async function openRequestedProvider(
+  context: Pick<CommandContext, 'io' | 'isVerbose'>,
+  request: { readonly providerName: ProviderName; readonly kubeconfigPath?: string | undefined },
+): Promise<SandboxProvider | undefined> {
+  const { providerName, kubeconfigPath } = request;
+  const session = createProviderSession({ io: context.io, isVerbose: context.isVerbose, ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }) });
+  const provider = await session.open(providerName);
+  if (provider === undefined) reportUnavailable(context.io, await session.checkHost(providerName));
+  return provider;
 }
 
 /** Pods of a local sandbox, from its record. */

@@ -2,8 +2,8 @@
 // verdict flips comes back with the deciding policies before and after.
 import { computeMatrix, getMatrixCell, listMatrixCells } from './matrix.ts';
 import type { MatrixCell, MatrixOptions, MatrixResult } from './matrix.ts';
-import { summarizeDecision } from './summarize-decision.ts';
-import type { DecisionSummary } from './summarize-decision.ts';
+import { summarizeDecision } from './explain.ts';
+import type { DecisionSummary } from './explain.ts';
 import type { Cluster, EndpointKey, Protocol } from './model.ts';
 
 export type DiffOptions = Pick<MatrixOptions, 'port' | 'protocol' | 'profile' | 'includeSystem' | 'includeExternals'>;

@@ -11,4 +11,4 @@ export * from './terminal-backend.ts';
 export * from './terminal-notices.ts';
 export * from './ttl-manager.ts';
 export * from './lint-yaml.ts';
-export { renderPolicyYaml, renderPoliciesYaml } from './render-policy-yaml.ts';
+export { renderPolicyYaml, renderPoliciesYaml } from '../policy/index.ts';

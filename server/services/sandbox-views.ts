@@ -1,11 +1,10 @@
 // Sandboxes as the wire shows them: a record plus progress becomes a SandboxView, a Cluster becomes the pods,
 // policies, services and external endpoints of a SandboxDetail. Pure conversions.
 import type { SandboxDetail, SandboxView } from '../api/protocol/schemas.ts';
-import { formatEndpointKey } from '../policy/index.ts';
+import { formatEndpointKey, renderPolicyYaml } from '../policy/index.ts';
 import type { Cluster, ExternalEndpoint, Pod, Policy, Service } from '../policy/index.ts';
 import type { SandboxRecord } from '../sandbox/contract.ts';
 import type { ProgressEntry } from '../store/index.ts';
-import { renderPolicyYaml } from './render-policy-yaml.ts';
 
 export function toSandboxView(record: SandboxRecord, progress: readonly ProgressEntry[]): SandboxView {
   return {

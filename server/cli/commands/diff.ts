@@ -13,7 +13,7 @@ import {
   addPortOptions,
   collectRepeated,
   parseCommandOptions,
-  parsePortText,
+  parsePortFilter,
   protocolSchema,
   requireFiles,
   resolveCniProfile,
@@ -98,7 +98,7 @@ export const command: CommandModule = {
       throw new CliError(CliErrorCodes.usage, '--old and --new read files; only -f may be - (stdin), and only once');
     }
     const profile = resolveCniProfile(options.cni);
-    const port = options.port === undefined ? undefined : parsePortText(options.port);
+    const portFilter = parsePortFilter(options);
     const { io } = context;
     // The topology is read once (stdin can only be read once) and parsed with each policy set.
     const shared = await readSources(io, topology);
@@ -118,8 +118,7 @@ export const command: CommandModule = {
     reportInputIssues(io, issues, { commandName: 'diff', isVerbose: context.isVerbose });
     const diffOptions: DiffOptions = {
       profile,
-      ...(port === undefined ? {} : { port }),
-      ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
+      ...portFilter,
     };
     const changes = diffPolicies(before.cluster, after.cluster, diffOptions);
     if (options.output === 'json') {

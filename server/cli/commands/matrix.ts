@@ -11,7 +11,7 @@ import {
   addOutputOption,
   addPortOptions,
   parseCommandOptions,
-  parsePortText,
+  parsePortFilter,
   protocolSchema,
   requireFiles,
   resolveCniProfile,
@@ -91,13 +91,12 @@ export const command: CommandModule = {
     const options = parseCommandOptions(optionsSchema, context.options, 'matrix');
     const files = requireFiles(options.filename, 'matrix');
     const profile = resolveCniProfile(options.cni);
-    const port = options.port === undefined ? undefined : parsePortText(options.port);
+    const portFilter = parsePortFilter(options);
     const { cluster } = await readManifests(context.io, files, { commandName: 'matrix', isVerbose: context.isVerbose });
     const matrixOptions: MatrixOptions = {
       profile,
       includeSystem: options.includeSystem === true,
-      ...(port === undefined ? {} : { port }),
-      ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
+      ...portFilter,
     };
     const matrix = computeMatrix(cluster, matrixOptions);
     if (options.output === 'json') {

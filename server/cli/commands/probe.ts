@@ -16,20 +16,18 @@ import {
   addOutputOption,
   addPortOptions,
   parseCommandOptions,
-  parsePortText,
+  parsePortFilter,
   protocolSchema,
   requireFiles,
 } from '../options.ts';
 import { renderTable } from '../output/table.ts';
 import { readManifests } from '../read-input.ts';
 import {
-  createProviderSession,
+  addProviderOptions,
   getOwner,
-  parseProviderName,
+  openRequestedProvider,
   parseTtl,
-  providerNameList,
-  reportUnavailable,
-  resolveProviderCni,
+  resolveProviderChoice,
 } from '../sandbox-commands.ts';
 
 const optionsSchema = z.object({
@@ -96,8 +94,7 @@ export const command: CommandModule = {
   handlesInterrupt: true,
   configure(command) {
     addFileOption(command);
-    command.option('--provider <name>', `where the throw-away sandbox runs: ${providerNameList.join(', ')}`, 'local');
-    command.option('--kubeconfig <path>', 'for --provider cluster: the kubeconfig (default: first KUBECONFIG entry, else ~/.kube/config)');
+    addProviderOptions(command, 'where the throw-away sandbox runs');
     command.option('--cni <name>', "the CNI (default: the provider's own; 'rehearse providers' lists them); predictions use its engine profile");
     addPortOptions(command, 'only this target port (a number, or a container port name); default: every declared port');
     addOutputOption(command, ['table', 'json'], 'table');
@@ -109,11 +106,9 @@ export const command: CommandModule = {
   async run(context) {
     const options = parseCommandOptions(optionsSchema, context.options, 'probe');
     const files = requireFiles(options.filename, 'probe');
-    const providerName = parseProviderName(options.provider);
-    if (options.kubeconfig !== undefined && providerName !== 'cluster') throw new CliError(CliErrorCodes.usage, '--kubeconfig is for --provider cluster');
-    const cni = resolveProviderCni(providerName, options.cni);
+    const { providerName, cni } = resolveProviderChoice(options);
     const profile = getEngineProfileOf(providerName, cni) ?? cni;
-    const port = options.port === undefined ? undefined : parsePortText(options.port);
+    const portFilter = parsePortFilter(options);
     const timeoutMs = parsePositiveInteger(options.timeout, '--timeout', 60_000);
     const concurrency = parsePositiveInteger(options.concurrency, '--concurrency', 1024);
     const ttlSeconds = parseTtl(options.ttl);
@@ -122,17 +117,12 @@ export const command: CommandModule = {
       profile,
       timeoutMs,
       includeSystem: options.includeSystem === true,
-      ...(port === undefined ? {} : { port }),
-      ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
+      ...portFilter,
     });
     if (plan.probes.length === 0) throw new CliError(CliErrorCodes.invalidInput, 'nothing to probe: no pod or external endpoint declares a port that matches');
 
-    const session = createProviderSession({ io: context.io, isVerbose: context.isVerbose, ...(options.kubeconfig === undefined ? {} : { kubeconfigPath: options.kubeconfig }) });
-    const provider = await session.open(providerName);
-    if (provider === undefined) {
-      reportUnavailable(context.io, await session.checkHost(providerName));
-      return ExitCodes.environment;
-    }
+    const provider = await openRequestedProvider(context, { providerName, kubeconfigPath: options.kubeconfig });
+    if (provider === undefined) return ExitCodes.environment;
     const started = performance.now();
     const handle = await provider.create({
       id: generateSandboxId(),

@@ -11,15 +11,13 @@ import type { CliIo } from '../io.ts';
 import { addFileOption, addOutputOption, parseCommandOptions, requireFiles } from '../options.ts';
 import { readManifests } from '../read-input.ts';
 import {
-  createProviderSession,
+  addProviderOptions,
   describeSandbox,
   formatRemaining,
   getOwner,
-  parseProviderName,
+  openRequestedProvider,
   parseTtl,
-  providerNameList,
-  reportUnavailable,
-  resolveProviderCni,
+  resolveProviderChoice,
 } from '../sandbox-commands.ts';
 
 const optionsSchema = z.object({
@@ -70,8 +68,7 @@ export const command: CommandModule = {
   handlesInterrupt: true,
   configure(command) {
     addFileOption(command);
-    command.option('--provider <name>', `where the sandbox runs: ${providerNameList.join(', ')}`, 'local');
-    command.option('--kubeconfig <path>', 'for --provider cluster: the kubeconfig (default: first KUBECONFIG entry, else ~/.kube/config)');
+    addProviderOptions(command, 'where the sandbox runs');
     command.option('--cni <name>', `the CNI: for local an engine profile (${listProviderCnis('local').join(', ')}; default reference); 'rehearse providers' lists each provider's`);
     command.option('--ttl <duration>', 'how long the sandbox lives (5s to 4h)', '30m');
     command.option('--name <name>', 'a name to use instead of the id (a DNS-1123 label)');
@@ -80,21 +77,15 @@ export const command: CommandModule = {
   async run(context) {
     const options = parseCommandOptions(optionsSchema, context.options, 'up');
     const files = requireFiles(options.filename, 'up');
-    const providerName = parseProviderName(options.provider);
-    if (options.kubeconfig !== undefined && providerName !== 'cluster') throw new CliError(CliErrorCodes.usage, '--kubeconfig is for --provider cluster');
-    const cni = resolveProviderCni(providerName, options.cni);
+    const { providerName, cni } = resolveProviderChoice(options);
     const ttlSeconds = parseTtl(options.ttl);
     if (options.name !== undefined) {
       const problem = describeInvalidSandboxName(options.name);
       if (problem !== undefined) throw new CliError(CliErrorCodes.usage, `--name: ${problem}`);
     }
     const { cluster } = await readManifests(context.io, files, { commandName: 'up' });
-    const session = createProviderSession({ io: context.io, isVerbose: context.isVerbose, ...(options.kubeconfig === undefined ? {} : { kubeconfigPath: options.kubeconfig }) });
-    const provider = await session.open(providerName);
-    if (provider === undefined) {
-      reportUnavailable(context.io, await session.checkHost(providerName));
-      return ExitCodes.environment;
-    }
+    const provider = await openRequestedProvider(context, { providerName, kubeconfigPath: options.kubeconfig });
+    if (provider === undefined) return ExitCodes.environment;
     const started = performance.now();
     const handle = await provider.create({
       id: generateSandboxId(),

@@ -1,7 +1,8 @@
 // The desired state (a whole engine Cluster) as Kubernetes objects: namespaces, agnhost pods serving exactly the
 // declared ports, services, and NetworkPolicies re-serialized from the model. Pure: no I/O.
 import { createHash } from 'node:crypto';
-import type { Cluster, Labels, Namespace, Peer, Pod, Policy, PortMatch, Rule, Selector, Service } from '../../policy/model.ts';
+import { renderPolicyObject } from '../../policy/index.ts';
+import type { Cluster, Labels, Namespace, Pod, Policy, Service } from '../../policy/index.ts';
 import type { KubeObject, ObjectRef } from './kube-client.ts';
 
 /** The upstream test image; `serve-hostname`, `porter` and `connect` are what the netpol e2e suite uses. */
@@ -62,58 +63,8 @@ export function toObjectRef(object: KubeObject): ObjectRef {
   };
 }
 
-function renderSelector(selector: Selector): Record<string, unknown> {
-  const rendered: Record<string, unknown> = {};
-  if (Object.keys(selector.matchLabels).length > 0) rendered['matchLabels'] = { ...selector.matchLabels };
-  if (selector.matchExpressions.length > 0) {
-    rendered['matchExpressions'] = selector.matchExpressions.map((requirement) =>
-      requirement.operator === 'Exists' || requirement.operator === 'DoesNotExist'
-        ? { key: requirement.key, operator: requirement.operator }
-        : { key: requirement.key, operator: requirement.operator, values: [...requirement.values] },
-    );
-  }
-  return rendered;
-}
-
-function renderPeer(peer: Peer): Record<string, unknown> {
-  if (peer.kind === 'ipBlock') {
-    return { ipBlock: peer.ipBlock.except.length > 0 ? { cidr: peer.ipBlock.cidr, except: [...peer.ipBlock.except] } : { cidr: peer.ipBlock.cidr } };
-  }
-  return {
-    ...(peer.podSelector === undefined ? {} : { podSelector: renderSelector(peer.podSelector) }),
-    ...(peer.namespaceSelector === undefined ? {} : { namespaceSelector: renderSelector(peer.namespaceSelector) }),
-  };
-}
-
-function renderPort(port: PortMatch): Record<string, unknown> {
-  return {
-    protocol: port.protocol,
-    ...(port.port === undefined ? {} : { port: port.port }),
-    ...(port.endPort === undefined ? {} : { endPort: port.endPort }),
-  };
-}
-
-// "If this field is empty or missing, this rule matches all sources" (NetworkPolicyIngressRule.from); the same
-// for `ports`: so a rule that matches every peer or port is written without the field, as users write it.
-function renderRule(rule: Rule, peerField: 'from' | 'to'): Record<string, unknown> {
-  return {
-    ...(rule.matchesAllPeers ? {} : { [peerField]: rule.peers.map(renderPeer) }),
-    ...(rule.matchesAllPorts ? {} : { ports: rule.ports.map(renderPort) }),
-  };
-}
-
 export function renderNetworkPolicy(policy: Policy, marks: SandboxMarks): KubeObject {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: policy.name, namespace: policy.namespace, labels: { ...policy.labels, [sandboxLabelKeys.sandboxId]: marks.sandboxId } },
-    spec: {
-      podSelector: renderSelector(policy.podSelector),
-      policyTypes: [...policy.policyTypes],
-      ...(policy.policyTypes.includes('Ingress') ? { ingress: policy.ingress.map((rule) => renderRule(rule, 'from')) } : {}),
-      ...(policy.policyTypes.includes('Egress') ? { egress: policy.egress.map((rule) => renderRule(rule, 'to')) } : {}),
-    },
-  };
+  return renderPolicyObject(policy, { extraLabels: { [sandboxLabelKeys.sandboxId]: marks.sandboxId }, peerSelectorOrder: 'podFirst' });
 }
 
 function withoutApiServerLabels(labels: Labels): Record<string, string> {
