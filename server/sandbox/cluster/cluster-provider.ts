@@ -245,8 +245,13 @@ export function createClusterProvider(deps: ClusterProviderDeps): SandboxProvide
         client = await openClient(deps.kubeconfigPath);
         namespaces = await client.list('v1', 'Namespace', { labelSelector: sandboxLabelKeys.sandboxId });
       } catch (error) {
-        deps.logger.warn('cannot list sandbox namespaces; reporting saved records only', { error: error instanceof Error ? error.message : String(error) });
-        return (await files.list()).records;
+        const records = (await files.list()).records;
+        // With no saved records nothing can be orphaned (the usual case without a kubeconfig, which checkHost and
+        // /api/providers already report), so only a host with cluster sandbox records hears about it.
+        if (records.length > 0) {
+          deps.logger.warn('cannot list sandbox namespaces; reporting saved records only', { error: error instanceof Error ? error.message : String(error) });
+        }
+        return records;
       }
       const saved = new Map((await files.list()).records.map((record) => [record.id, record]));
       const found = new Map<string, SandboxRecord>();

@@ -238,7 +238,11 @@ export function createStackProvider(spec: StackProviderSpec, deps: PulumiProvide
       try {
         stacks = await (await openDriver()).list();
       } catch (error) {
-        deps.logger.warn('cannot list Pulumi stacks; reporting saved records only', { provider: spec.name, error: error instanceof Error ? error.message : String(error) });
+        // With no saved records nothing can be orphaned (the usual case on a host without Pulumi, which checkHost
+        // and /api/providers already report), so only a host with records of this provider hears about it.
+        if (saved.records.length > 0) {
+          deps.logger.warn('cannot list Pulumi stacks; reporting saved records only', { provider: spec.name, error: error instanceof Error ? error.message : String(error) });
+        }
         return saved.records;
       }
       const now = deps.clock.now().getTime();
