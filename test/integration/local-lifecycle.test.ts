@@ -203,8 +203,10 @@ describe.runIf(canRunPrivileged())('local sandbox lifecycle: nothing leaks', () 
       const id = await killMidCreation({ killSupervisor: false });
       const supervisorPid = parseLocalState((await createStateStore(dir()).read(id))?.providerState ?? {})?.supervisorPid;
       await waitFor(async () => (await createStateStore(dir()).read(id))?.status === 'destroyed', { timeoutMs: 20_000, what: `the supervisor to reap ${id}` });
-      expect(await findLeftovers(id)).toEqual([]);
+      // The supervisor writes "destroyed" as its last act and then exits; until it has, it is (rightly) one of
+      // the sandbox's processes, so wait for it before asking whether anything else was left behind.
       if (supervisorPid !== undefined) await waitFor(async () => !(await isProcessAlive(supervisorPid)), { timeoutMs: 5_000, what: 'the supervisor to exit' });
+      expect(await findLeftovers(id)).toEqual([]);
     });
   });
 });
