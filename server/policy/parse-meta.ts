@@ -108,7 +108,8 @@ export interface ObjectMeta {
 }
 
 /**
- * Reads and validates `metadata`. Returns undefined when the object cannot be identified (no or invalid name).
+ * Reads and validates `metadata`. Returns undefined when the object has no name at all; an invalid name or
+ * namespace gives `isValid: false`, so callers still validate the rest of the object and then leave it out.
  * Namespaced objects without a namespace land in `default`, as `kubectl apply` without -n does.
  */
 export function readObjectMeta(
@@ -147,7 +148,8 @@ export function readObjectMeta(
   }
   if (!checkLabels(ctx, { owner: metadata, key: 'labels', path: metaPath })) isValid = false;
   if (!checkAnnotations(ctx, { owner: metadata, path: metaPath })) isValid = false;
-  if (!isNameValid || !isNamespaceValid) return undefined;
+  // An object with an invalid name is never used, but its spec is still validated so every problem is reported.
+  if (!isNameValid || !isNamespaceValid) isValid = false;
   return {
     meta: { name, namespace, labels: readStringMap(metadata, 'labels'), annotations: readStringMap(metadata, 'annotations') },
     isValid,

@@ -215,6 +215,8 @@ function readPeer(ctx: ParseContext, input: { node: YamlMap; path: string; issue
       message: 'may not specify both ipBlock and another peer (podSelector/namespaceSelector) in one element',
       fix: 'split them into two list items: "- ipBlock: ..." and "- podSelector: ..."',
     });
+    // Still validate the ipBlock itself so its own problems are reported too; the peer stays invalid.
+    if (ipBlockNode.kind === 'map') readIpBlock(ctx, { node: ipBlockNode, issuePath: joinPath(issuePath, 'ipBlock') });
     return undefined;
   }
   if (ipBlockNode !== undefined) {

@@ -349,3 +349,31 @@ describe('NetworkPolicy defaulting and normalization', () => {
     expect(result.cluster.policies[0]).toMatchObject({ namespace: 'default', name: 'p', labels: { team: 'a' }, source: { file: 'x.yaml', line: 2, docIndex: 0, path: '' } });
   });
 });
+
+describe('every problem is reported, not just the first', () => {
+  const text = [
+    'apiVersion: networking.k8s.io/v1',
+    'kind: NetworkPolicy',
+    'metadata: {name: "bad;rm -rf", namespace: x}',
+    'spec:',
+    '  podSelector: {matchLabels: {app: web}}',
+    '  ingress:',
+    '  - from:',
+    '    - ipBlock: {cidr: 10.0.0.0/33}',
+    '      podSelector: {}',
+    '    ports: [{port: 70000}]',
+    '',
+  ].join('\n');
+
+  it('an invalid name does not hide the problems of the spec, and the policy is left out', () => {
+    const result = parseManifests([{ file: 'bad.yaml', text }]);
+    const found = result.issues.filter((issue) => issue.severity === 'error').map((issue) => `${issue.line} ${issue.path} ${issue.code}`);
+    expect(found).toEqual([
+      '3 metadata.name invalid-name',
+      '8 spec.ingress[0].from[0] invalid-peer',
+      '8 spec.ingress[0].from[0].ipBlock.cidr invalid-cidr',
+      '10 spec.ingress[0].ports[0].port invalid-port',
+    ]);
+    expect(result.cluster.policies).toEqual([]);
+  });
+});
