@@ -10,6 +10,7 @@ import { eventFrameSchema, runResultSchema, runViewSchema } from '../api/protoco
 import type { EventFrame, RunResult, RunView } from '../api/protocol/schemas.ts';
 import type { ManifestSource } from '../policy/index.ts';
 import type { SandboxRecord, SandboxStatus } from '../sandbox/contract.ts';
+import { sandboxRecordSchema, toSandboxRecord } from '../sandbox/sandbox-record.ts';
 import { migrations } from './migrations.ts';
 import type { Migration } from './migrations.ts';
 import { StoreError, StoreErrorCodes } from './store-error.ts';
@@ -74,27 +75,9 @@ export interface Store {
   close(): void;
 }
 
-const recordSchema = z.object({
-  id: z.string().regex(/^sb-[0-9a-f]{8}$/),
-  name: z.string().optional(),
-  provider: z.enum(['local', 'kind', 'eks', 'gke', 'aks', 'cluster']),
-  cni: z.string(),
-  owner: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  status: z.enum(['provisioning', 'ready', 'expiring', 'destroyed', 'failed']),
-  providerState: z.record(z.string(), z.unknown()),
-  scenario: z.string().optional(),
-  failure: z.string().optional(),
-});
 const sourcesSchema = z.array(z.object({ file: z.string(), text: z.string() }));
 const progressSchema = z.array(z.object({ step: z.string(), message: z.string(), fraction: z.number().optional(), at: z.string() }));
 const runHeaderSchema = runViewSchema.omit({ results: true });
-
-function toRecord(parsed: z.infer<typeof recordSchema>): SandboxRecord {
-  const { name, scenario, failure, ...rest } = parsed;
-  return { ...rest, ...(name === undefined ? {} : { name }), ...(scenario === undefined ? {} : { scenario }), ...(failure === undefined ? {} : { failure }) };
-}
 
 function readText(row: Record<string, unknown>, column: string): string {
   const value = row[column];
@@ -190,7 +173,7 @@ export function openStore(options: OpenStoreOptions): Store {
   const readSandbox = (row: Record<string, unknown>): StoredSandbox => {
     const id = readText(row, 'id');
     return {
-      record: toRecord(parseJson(recordSchema, readText(row, 'record'), `sandbox ${id}`)),
+      record: toSandboxRecord(parseJson(sandboxRecordSchema, readText(row, 'record'), `sandbox ${id}`)),
       sources: parseJson(sourcesSchema, readText(row, 'sources'), `sources of ${id}`),
       progress: parseJson(progressSchema, readText(row, 'progress'), `progress of ${id}`),
     };

@@ -3,31 +3,14 @@
 // read back through schemas (they are data on disk), written atomically, and removed with the sandbox.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Cluster } from '../../policy/model.ts';
 import type { ProviderName, SandboxRecord } from '../contract.ts';
-import { ProviderNames, SandboxStatuses } from '../contract.ts';
-import { parseClusterJson } from '../local/cluster-file.ts';
-
-const recordSchema = z.object({
-  id: z.string().regex(/^sb-[0-9a-f]{8}$/),
-  name: z.string().optional(),
-  provider: z.enum(Object.values(ProviderNames)),
-  cni: z.string(),
-  owner: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  status: z.enum(Object.values(SandboxStatuses)),
-  providerState: z.record(z.string(), z.unknown()),
-  scenario: z.string().optional(),
-  failure: z.string().optional(),
-});
+import { parseClusterJson } from '../cluster-file.ts';
+import { readSandboxRecord } from '../sandbox-record.ts';
 
 export function parseSandboxRecord(raw: unknown): SandboxRecord | undefined {
-  const result = recordSchema.safeParse(raw);
-  if (!result.success) return undefined;
-  const { name, scenario, failure, ...rest } = result.data;
-  return { ...rest, ...(name === undefined ? {} : { name }), ...(scenario === undefined ? {} : { scenario }), ...(failure === undefined ? {} : { failure }) };
+  const read = readSandboxRecord(raw);
+  return 'record' in read ? read.record : undefined;
 }
 
 export interface SandboxFiles {

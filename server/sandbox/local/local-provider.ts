@@ -7,7 +7,7 @@ import { getCniProfile, listCniProfileNames } from '../../policy/cni-profiles.ts
 import type { CreateSandboxOptions, ProgressEvent, ProviderAvailability, SandboxHandle, SandboxProvider, SandboxRecord } from '../contract.ts';
 import { SandboxError, SandboxErrorCodes, SandboxStatuses } from '../contract.ts';
 import { ensureAgentBinary } from './agent/build-agent.ts';
-import { readClusterFile, writeClusterFile } from './cluster-file.ts';
+import { readClusterFile, writeClusterFile } from '../cluster-file.ts';
 import { LocalSandbox, processStartConcurrency, toPodState } from './local-sandbox.ts';
 import type { LocalState } from './local-state.ts';
 import { parseLocalState, toProviderState } from './local-state.ts';

@@ -10,7 +10,7 @@ import type { ApplyResult, ProbeRequest, ProbeResult, SandboxHandle, SandboxReco
 import { SandboxError, SandboxErrorCodes, SandboxStatuses } from '../contract.ts';
 import { AgentClient } from './agent/agent-client.ts';
 import { AgentErrorCodes } from './agent/agent-protocol.ts';
-import { writeClusterFile } from './cluster-file.ts';
+import { writeClusterFile } from '../cluster-file.ts';
 import type { LocalPodState, LocalState } from './local-state.ts';
 import { toProviderState } from './local-state.ts';
 import type { RuntimePaths } from './names.ts';

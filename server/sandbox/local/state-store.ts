@@ -3,24 +3,11 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { SandboxRecord } from '../contract.ts';
 import { SandboxError, SandboxErrorCodes } from '../contract.ts';
 import { isSandboxId } from './names.ts';
+import { readSandboxRecord } from '../sandbox-record.ts';
 
-const recordSchema = z.object({
-  id: z.string().regex(/^sb-[0-9a-f]{8}$/),
-  name: z.string().optional(),
-  provider: z.enum(['local', 'kind', 'eks', 'gke', 'aks', 'cluster']),
-  cni: z.string(),
-  owner: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  status: z.enum(['provisioning', 'ready', 'expiring', 'destroyed', 'failed']),
-  providerState: z.record(z.string(), z.unknown()),
-  scenario: z.string().optional(),
-  failure: z.string().optional(),
-});
 
 /** The state dir: `$REHEARSAL_HOME` when set, else `~/.rehearsal`. */
 export function resolveStateHome(env: Readonly<Record<string, string | undefined>>): string {
@@ -51,15 +38,8 @@ function parseRecord(text: string): SandboxRecord | string {
   } catch (error) {
     return `not JSON: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const parsed = recordSchema.safeParse(json);
-  if (!parsed.success) return parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-  const { name, scenario, failure, ...rest } = parsed.data;
-  return {
-    ...rest,
-    ...(name === undefined ? {} : { name }),
-    ...(scenario === undefined ? {} : { scenario }),
-    ...(failure === undefined ? {} : { failure }),
-  };
+  const read = readSandboxRecord(json);
+  return 'record' in read ? read.record : read.problem;
 }
 
 export function createStateStore(stateHome: string): StateStore {

@@ -1,6 +1,6 @@
 // Pure parts of the sandbox handle and its saved state: policy change counting and the cluster file round trip.
 import { describe, expect, it } from 'vitest';
-import { parseClusterJson } from '../../../../../server/sandbox/local/cluster-file.ts';
+import { parseClusterJson } from '../../../../../server/sandbox/cluster-file.ts';
 import { countPolicyChanges } from '../../../../../server/sandbox/local/local-sandbox.ts';
 import { makeExternal, makeCluster, makePolicy, makeService, makeUpstreamModel, port, podPeer, ipPeer, rule, sel } from '../../../../helpers/builders.ts';
 

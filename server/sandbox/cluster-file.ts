@@ -2,8 +2,8 @@
 // `rehearse sandbox rules`, a restarted server) can reattach. Read back through a schema: it is a file on disk.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { Cluster } from '../../policy/model.ts';
-import { SandboxError, SandboxErrorCodes } from '../contract.ts';
+import type { Cluster } from '../policy/model.ts';
+import { SandboxError, SandboxErrorCodes } from './contract.ts';
 
 const labelsSchema = z.record(z.string(), z.string());
 const protocolSchema = z.enum(['TCP', 'UDP', 'SCTP']);
