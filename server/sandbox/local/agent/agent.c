@@ -45,6 +45,7 @@
 
 #include "../dns/dns-server.h"
 #include "supervise.h"
+#include "udp-reply.h"
 
 #ifndef IPPROTO_SCTP
 #define IPPROTO_SCTP 132
@@ -1163,41 +1164,7 @@ static void serve_datagram(int fd, int family) {
                              .msg_control = control.raw, .msg_controllen = sizeof control.raw};
         ssize_t r = recvmsg(fd, &msg, MSG_DONTWAIT);
         if (r < 0) return;
-        /* Answer from the address the datagram was sent to: a wildcard socket would otherwise pick a source by
-         * route, and the client's connected socket would discard the reply. */
-        union {
-            char raw[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-            struct cmsghdr align;
-        } reply_control;
-        memset(&reply_control, 0, sizeof reply_control);
-        struct msghdr out = {.msg_name = &peer, .msg_namelen = msg.msg_namelen, .msg_iov = NULL, .msg_iovlen = 1};
-        struct iovec oiov = {.iov_base = line, .iov_len = (size_t)n};
-        out.msg_iov = &oiov;
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-            if (family == AF_INET && cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-                struct in_pktinfo in;
-                memcpy(&in, CMSG_DATA(cm), sizeof in);
-                struct in_pktinfo reply = {.ipi_ifindex = 0, .ipi_spec_dst = in.ipi_addr};
-                out.msg_control = reply_control.raw;
-                out.msg_controllen = CMSG_SPACE(sizeof reply);
-                struct cmsghdr *oc = CMSG_FIRSTHDR(&out);
-                oc->cmsg_level = IPPROTO_IP;
-                oc->cmsg_type = IP_PKTINFO;
-                oc->cmsg_len = CMSG_LEN(sizeof reply);
-                memcpy(CMSG_DATA(oc), &reply, sizeof reply);
-            } else if (family == AF_INET6 && cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-                struct in6_pktinfo in6;
-                memcpy(&in6, CMSG_DATA(cm), sizeof in6);
-                out.msg_control = reply_control.raw;
-                out.msg_controllen = CMSG_SPACE(sizeof in6);
-                struct cmsghdr *oc = CMSG_FIRSTHDR(&out);
-                oc->cmsg_level = IPPROTO_IPV6;
-                oc->cmsg_type = IPV6_PKTINFO;
-                oc->cmsg_len = CMSG_LEN(sizeof in6);
-                memcpy(CMSG_DATA(oc), &in6, sizeof in6);
-            }
-        }
-        if (sendmsg(fd, &out, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* best effort, like any UDP server */ }
+        udp_reply(fd, &msg, family, line, (size_t)n);
     }
 }
 

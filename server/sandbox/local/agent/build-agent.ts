@@ -18,8 +18,13 @@ export const agentSourcePaths: readonly string[] = [
   agentSourcePath,
   fileURLToPath(new URL('./supervise.c', import.meta.url)),
   fileURLToPath(new URL('../dns/dns-server.c', import.meta.url)),
+  fileURLToPath(new URL('./udp-reply.c', import.meta.url)),
 ];
-const agentHeaderPaths: readonly string[] = [fileURLToPath(new URL('./supervise.h', import.meta.url)), fileURLToPath(new URL('../dns/dns-server.h', import.meta.url))];
+const agentHeaderPaths: readonly string[] = [
+  fileURLToPath(new URL('./supervise.h', import.meta.url)),
+  fileURLToPath(new URL('../dns/dns-server.h', import.meta.url)),
+  fileURLToPath(new URL('./udp-reply.h', import.meta.url)),
+];
 
 /** The flags the agent is written against; part of the cache key. */
 export const agentCompilerFlags: readonly string[] = ['-O2', '-std=c11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror'];

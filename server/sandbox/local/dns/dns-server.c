@@ -16,6 +16,7 @@
  * RFC 1035 (messages, TCP framing), RFC 3596 (AAAA), RFC 2782 (SRV), RFC 6891 (EDNS), RFC 8020 (a name with
  * children exists), RFC 2181 section 9 (truncation). */
 #include "dns-server.h"
+#include "../agent/udp-reply.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -900,39 +901,7 @@ static void serve_udp(int fd, int family) {
         if (msg.msg_flags & MSG_TRUNC) continue;
         size_t n = dns_server_answer(buf, (size_t)r, 0, d.reply, EDNS_UDP_BYTES);
         if (n == 0) continue;
-        union {
-            char raw[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-            struct cmsghdr align;
-        } reply_control;
-        memset(&reply_control, 0, sizeof reply_control);
-        struct iovec oiov = {.iov_base = d.reply, .iov_len = n};
-        struct msghdr out = {.msg_name = &peer, .msg_namelen = msg.msg_namelen, .msg_iov = &oiov, .msg_iovlen = 1};
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-            if (family == AF_INET && cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-                struct in_pktinfo in;
-                memcpy(&in, CMSG_DATA(cm), sizeof in);
-                struct in_pktinfo reply = {.ipi_ifindex = 0, .ipi_spec_dst = in.ipi_addr};
-                out.msg_control = reply_control.raw;
-                out.msg_controllen = CMSG_SPACE(sizeof reply);
-                struct cmsghdr *oc = CMSG_FIRSTHDR(&out);
-                oc->cmsg_level = IPPROTO_IP;
-                oc->cmsg_type = IP_PKTINFO;
-                oc->cmsg_len = CMSG_LEN(sizeof reply);
-                memcpy(CMSG_DATA(oc), &reply, sizeof reply);
-            } else if (family == AF_INET6 && cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-                struct in6_pktinfo in6;
-                memcpy(&in6, CMSG_DATA(cm), sizeof in6);
-                in6.ipi6_ifindex = 0;
-                out.msg_control = reply_control.raw;
-                out.msg_controllen = CMSG_SPACE(sizeof in6);
-                struct cmsghdr *oc = CMSG_FIRSTHDR(&out);
-                oc->cmsg_level = IPPROTO_IPV6;
-                oc->cmsg_type = IPV6_PKTINFO;
-                oc->cmsg_len = CMSG_LEN(sizeof in6);
-                memcpy(CMSG_DATA(oc), &in6, sizeof in6);
-            }
-        }
-        if (sendmsg(fd, &out, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* best effort, like any UDP server */ }
+        udp_reply(fd, &msg, family, d.reply, n);
     }
 }
 
